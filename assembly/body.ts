@@ -1,0 +1,156 @@
+// Message bodies: Content-Length bodies and the chunked coding (RFC 9112 6.3, 7.1). Body bytes are
+// never retained: each call reports the bytes it holds as one span and moves on, so a body never
+// costs the module memory and never reads past its declared length into a pipelined request.
+import { cfg, C_CHUNK_EXT } from './config';
+import { is, HEXDIG, TCHAR, WS, QDTEXT, FIELD_VCHAR } from './tables';
+import { E_CHUNK_SIZE, E_CHUNK_EXT, E_CHUNK_EXT_LONG, E_CHUNK_DATA, E_BARE_CR, E_BODY_LARGE } from './errors';
+import {
+  O_REMAINING, O_SUB, O_EXT, O_TOTAL, O_LIMIT, R_TRAILER, S_FIELD, S_CHUNK_SIZE, S_CHUNK_EXT,
+  S_CHUNK_LF, S_CHUNK_DATA, S_CHUNK_CR, S_CHUNK_DATA_LF,
+} from './slots';
+import { emit, K_BODY } from './output';
+import { trailersStart } from './framing';
+import * as ctx from './context';
+
+@inline const CR: u32 = 13;
+@inline const LF: u32 = 10;
+@inline const SEMI: u32 = 0x3b;
+@inline const EQ: u32 = 0x3d;
+@inline const DQUOTE: u32 = 0x22;
+@inline const BSLASH: u32 = 0x5c;
+@inline const MAX_HEX_DIGITS: u32 = 16;   // a u64; more is an overflow attempt
+
+// Delivers min(remaining, available) bytes; returns the new position and whether all were due.
+function take(p: usize): usize {
+  const s = ctx.slot;
+  const due = load<u64>(s + O_REMAINING);
+  const have = <u64>(ctx.end - p);
+  const n = due < have ? due : have;
+  if (n > 0) emit(K_BODY, 0, p, <usize>n);
+  store<u64>(s + O_REMAINING, due - n);
+  return p + <usize>n;
+}
+
+export function onBody(p: usize): usize {
+  p = take(p);
+  if (load<u64>(ctx.slot + O_REMAINING) == 0) ctx.messageDone();
+  return p;
+}
+
+export function onChunkData(p: usize): usize {
+  p = take(p);
+  if (load<u64>(ctx.slot + O_REMAINING) == 0) ctx.setState(S_CHUNK_CR);
+  return p;
+}
+
+export function onChunkCr(p: usize): usize {
+  if (load<u8>(p) != CR) return ctx.fail(E_CHUNK_DATA);
+  ctx.setState(S_CHUNK_DATA_LF);
+  return p + 1;
+}
+
+export function onChunkDataLf(p: usize): usize {
+  if (load<u8>(p) != LF) return ctx.fail(E_CHUNK_DATA);
+  store<u8>(ctx.slot + O_SUB, 0);
+  store<u64>(ctx.slot + O_REMAINING, 0);
+  ctx.setState(S_CHUNK_SIZE);
+  return p + 1;
+}
+
+@inline function hexValue(c: u32): u64 {
+  return <u64>(c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+}
+
+export function onChunkSize(p: usize): usize {
+  const s = ctx.slot, e = ctx.end;
+  let digits = <u32>load<u8>(s + O_SUB);
+  let size = load<u64>(s + O_REMAINING);
+  while (p < e) {
+    const c = <u32>load<u8>(p);
+    if (!is(c, HEXDIG)) break;
+    if (++digits > MAX_HEX_DIGITS) return ctx.fail(E_CHUNK_SIZE);
+    size = (size << 4) | hexValue(c);
+    p++;
+  }
+  store<u8>(s + O_SUB, <u8>digits);
+  store<u64>(s + O_REMAINING, size);
+  if (p == e) return p;
+  const c = <u32>load<u8>(p);
+  if (digits == 0) return ctx.fail(E_CHUNK_SIZE);
+  if (c == CR) return sizeLineEnd(p);
+  if (c != SEMI && !is(c, WS)) return ctx.fail(E_CHUNK_SIZE);
+  store<u8>(s + O_SUB, <u8>X_BWS);
+  store<u32>(s + O_EXT, 0);
+  ctx.setState(S_CHUNK_EXT);
+  return p;
+}
+
+// p is at the CR ending the size line; the whole chunk counts against the body limit now, before
+// any of its data arrives (RFC 9112 7.1; status 413).
+function sizeLineEnd(p: usize): usize {
+  const s = ctx.slot;
+  const total = <u64>load<u32>(s + O_TOTAL) + load<u64>(s + O_REMAINING);
+  if (total > <u64>load<u32>(s + O_LIMIT)) return ctx.fail(E_BODY_LARGE);
+  store<u32>(s + O_TOTAL, <u32>total);
+  ctx.setState(S_CHUNK_LF);
+  return p + 1;
+}
+
+export function onChunkLf(p: usize): usize {
+  if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
+  if (load<u64>(ctx.slot + O_REMAINING) == 0) {
+    trailersStart();
+    ctx.setState(S_FIELD);
+  } else {
+    ctx.setState(S_CHUNK_DATA);
+  }
+  return p + 1;
+}
+
+// chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )  (RFC 9112 7.1.1)
+// Sub-states in O_SUB; each names what the next byte may be. BWS may only precede ";" or "=", so
+// whitespace right before the CR is refused.
+@inline const X_BWS: u32 = 1;        // BWS: more BWS or ";"
+@inline const X_SEMI: u32 = 2;       // after ";": BWS then name
+@inline const X_NAME: u32 = 3;       // in name: tchar, BWS, "=", ";" or CR
+@inline const X_AFTER_NAME: u32 = 4; // BWS after name: "=" or ";"
+@inline const X_EQ: u32 = 5;         // after "=": BWS then token or quoted-string
+@inline const X_TOKEN: u32 = 6;      // in token value: tchar, BWS, ";" or CR
+@inline const X_QUOTED: u32 = 7;     // in quoted-string
+@inline const X_ESCAPE: u32 = 8;     // after "\" in quoted-string
+@inline const X_CLOSED: u32 = 9;     // after the closing quote: BWS, ";" or CR
+
+// Next sub-state for byte c, 0 = invalid, 0xff = the line ends here.
+function extStep(x: u32, c: u32): u32 {
+  const ws = is(c, WS), tc = is(c, TCHAR);
+  switch (x) {
+    case X_BWS: return ws ? X_BWS : c == SEMI ? X_SEMI : 0;
+    case X_SEMI: return ws ? X_SEMI : tc ? X_NAME : 0;
+    case X_NAME: return tc ? X_NAME : ws ? X_AFTER_NAME : c == EQ ? X_EQ : c == SEMI ? X_SEMI : c == CR ? 0xff : 0;
+    case X_AFTER_NAME: return ws ? X_AFTER_NAME : c == EQ ? X_EQ : c == SEMI ? X_SEMI : 0;
+    case X_EQ: return ws ? X_EQ : tc ? X_TOKEN : c == DQUOTE ? X_QUOTED : 0;
+    case X_TOKEN: return tc ? X_TOKEN : ws ? X_BWS : c == SEMI ? X_SEMI : c == CR ? 0xff : 0;
+    case X_QUOTED: return c == DQUOTE ? X_CLOSED : c == BSLASH ? X_ESCAPE : is(c, QDTEXT) ? X_QUOTED : 0;
+    case X_ESCAPE: return ws || is(c, FIELD_VCHAR) ? X_QUOTED : 0;
+    case X_CLOSED: return ws ? X_BWS : c == SEMI ? X_SEMI : c == CR ? 0xff : 0;
+  }
+  return 0;
+}
+
+export function onChunkExt(p: usize): usize {
+  const s = ctx.slot, e = ctx.end, p0 = p;
+  let x = <u32>load<u8>(s + O_SUB);
+  while (p < e) {
+    const next = extStep(x, load<u8>(p));
+    if (next == 0) return ctx.fail(E_CHUNK_EXT);
+    if (next == 0xff) break;
+    x = next;
+    p++;
+  }
+  const used = <u64>load<u32>(s + O_EXT) + <u64>(p - p0);
+  if (used > <u64>cfg(C_CHUNK_EXT)) return ctx.fail(E_CHUNK_EXT_LONG);
+  store<u32>(s + O_EXT, <u32>used);
+  store<u8>(s + O_SUB, <u8>x);
+  if (p == e) return p;
+  return sizeLineEnd(p);
+}

@@ -1,0 +1,89 @@
+// The config blob and the memory layout derived from it.
+// The host writes CONFIG_WORDS little-endian u32 words at configPtr() and calls init(); a blob whose
+// first word is not CONFIG_MAGIC leaves every value at its default. init() then places every table
+// at the bottom of memory, right above the static data, so the high-water mark is known and a board
+// can cap linear memory below one page.
+
+@inline export const CONFIG_MAGIC: u32 = 0x3154414d; // "MAT1"
+@inline export const CONFIG_WORDS: u32 = 32;
+
+// Word indices. Append-only, like the error table: boards store compiled blobs.
+@inline export const C_MAGIC: u32 = 0;
+@inline export const C_SLOTS: u32 = 1;           // connection slots = limits.connections
+@inline export const C_URI: u32 = 2;             // bytes
+@inline export const C_HEADER: u32 = 3;          // bytes of the field section
+@inline export const C_HEADERS: u32 = 4;         // field lines
+@inline export const C_BODY: u32 = 5;            // bytes
+@inline export const C_FORM: u32 = 6;            // bytes, application/x-www-form-urlencoded bodies
+@inline export const C_UPLOAD: u32 = 7;          // bytes, multipart/form-data bodies
+@inline export const C_CHUNK_EXT: u32 = 8;       // bytes of extensions on one chunk-size line
+@inline export const C_CLIENT_CONNS: u32 = 9;    // connections per client address
+@inline export const C_CLIENT_REQS: u32 = 10;    // requests per client per window (defense)
+@inline export const C_SESSIONS: u32 = 11;       // server-side sessions (host)
+@inline export const C_T_PARSE: u32 = 12;        // ms; NEVER = no limit
+@inline export const C_T_INACTIVITY: u32 = 13;
+@inline export const C_T_REQUEST: u32 = 14;
+@inline export const C_T_SESSION: u32 = 15;
+@inline export const C_T_TLS: u32 = 16;          // enforced by the host during the handshake
+@inline export const C_FLAGS: u32 = 17;          // F_* bits
+@inline export const C_HSTS_AGE: u32 = 18;       // seconds
+@inline export const C_WINDOW: u32 = 19;         // input window bytes
+@inline export const C_SPANS: u32 = 20;          // span records per feed() call
+@inline export const C_EVENTS: u32 = 21;         // event ring records
+@inline export const C_OUT: u32 = 22;            // response head bytes
+
+@inline export const F_STEALTH: u32 = 1;         // errors close silently instead of answering
+@inline export const F_HSTS: u32 = 2;            // Strict-Transport-Security on TLS connections
+@inline export const F_HSTS_SUBDOMAINS: u32 = 4;
+
+@inline export const NEVER: u32 = 0xffffffff;
+
+// Defaults follow Ioto's documented web limits where it has one.
+const DEFAULTS = memory.data<u32>([
+  CONFIG_MAGIC, 50, 8192, 10240, 100, 102400, 10240, 1048576, 1024, 10, 0, 20,
+  5000, 300000, 300000, 3600000, 10000, 0, 31536000, 16384, 64, 32, 1024,
+  0, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
+
+export const CONFIG = memory.data(CONFIG_WORDS << 2);
+
+@inline export function cfg(i: u32): u32 {
+  return load<u32>(CONFIG + (i << 2));
+}
+
+export function loadDefaultsIfBlank(): void {
+  if (cfg(C_MAGIC) == CONFIG_MAGIC) return;
+  for (let i: u32 = 0; i < CONFIG_WORDS; i++) store<u32>(CONFIG + (i << 2), load<u32>(DEFAULTS + (i << 2)));
+}
+
+// Region bases, set by layout(). Everything the module touches lives below `highWater`.
+export let slotsBase: usize = 0;
+export let eventsBase: usize = 0;
+export let spansBase: usize = 0;
+export let outBase: usize = 0;
+export let inputBase: usize = 0;
+export let highWater: usize = 0;
+
+@inline export const SLOT_BYTES: u32 = 64;
+@inline export const SPAN_BYTES: u32 = 8;
+@inline export const EVENT_BYTES: u32 = 12;
+@inline export const METHOD_MAX: u32 = 256;
+@inline export const MEMORY_BYTES: u32 = 65536;
+
+// Returns 0 or E_CONFIG. A window smaller than the longest token the limits allow could not
+// hold a retained token plus one new byte, so it is refused here rather than failing later.
+export function layout(): bool {
+  const slots = cfg(C_SLOTS), win = cfg(C_WINDOW);
+  if (slots == 0 || slots > 255 || cfg(C_SPANS) < 4 || cfg(C_EVENTS) == 0 || cfg(C_OUT) < 256) return false;
+  if (cfg(C_URI) == 0 || cfg(C_HEADER) == 0 || cfg(C_HEADERS) == 0) return false;
+  if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER) || win <= METHOD_MAX) return false;
+  let p: u64 = (<u64>__heap_base + 7) & ~7;
+  slotsBase = <usize>p;  p += <u64>slots * SLOT_BYTES;
+  eventsBase = <usize>p; p += <u64>cfg(C_EVENTS) * EVENT_BYTES;
+  spansBase = <usize>p;  p += <u64>cfg(C_SPANS) * SPAN_BYTES;
+  outBase = <usize>p;    p += <u64>cfg(C_OUT);
+  inputBase = <usize>p;  p += <u64>win;
+  if (p > MEMORY_BYTES) return false;
+  highWater = <usize>p;
+  return true;
+}

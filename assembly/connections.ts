@@ -1,0 +1,37 @@
+// Opening and closing slots, with the connection limits (limits.connections = slot count,
+// limits.clientConnections per client address hash; 0 = unknown client, not counted).
+import { cfg, C_SLOTS, C_CLIENT_CONNS } from './config';
+import { E_CONN_LIMIT, E_CLIENT_CONN_LIMIT } from './errors';
+import { slotPtr, O_CONN, O_CLIENT, O_TOPEN, O_TREQ, O_TLAST, C_OPEN, C_TLS, SLOT_WORDS } from './slots';
+import { event, EV_LIMIT } from './events';
+
+// Returns the slot number, or -(error code) when a limit refuses the connection.
+export function open(client: u32, tls: bool, now: u32): i32 {
+  const n = cfg(C_SLOTS);
+  let free: i32 = -1, same: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const s = slotPtr(i);
+    if (load<u8>(s + O_CONN) & C_OPEN) {
+      if (client != 0 && load<u32>(s + O_CLIENT) == client) same++;
+    } else if (free < 0) {
+      free = <i32>i;
+    }
+  }
+  const code = free < 0 ? E_CONN_LIMIT : client != 0 && same >= cfg(C_CLIENT_CONNS) ? E_CLIENT_CONN_LIMIT : 0;
+  if (code) {
+    event(EV_LIMIT, 0xff, code, client, now);
+    return -<i32>code;
+  }
+  const s = slotPtr(<u32>free);
+  for (let i: u32 = 0; i < SLOT_WORDS; i++) store<u32>(s + (i << 2), 0);
+  store<u8>(s + O_CONN, <u8>(C_OPEN | (tls ? C_TLS : 0)));
+  store<u32>(s + O_CLIENT, client);
+  store<u32>(s + O_TOPEN, now);
+  store<u32>(s + O_TREQ, now);
+  store<u32>(s + O_TLAST, now);
+  return free;
+}
+
+export function close(slot: u32): void {
+  if (slot < cfg(C_SLOTS)) store<u8>(slotPtr(slot) + O_CONN, 0);
+}

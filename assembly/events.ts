@@ -1,0 +1,27 @@
+// The security event ring: a fixed number of 12-byte records, overwritten oldest first. The host
+// reads records [last seen .. eventTotal); if more than the ring holds arrived meanwhile it knows
+// exactly how many it lost, so a flood cannot grow memory or hide that it happened.
+//
+// Record: u32 time ms, u8 kind, u8 slot, u16 code, u32 client hash.
+import { cfg, C_EVENTS, eventsBase, EVENT_BYTES } from './config';
+
+@inline export const EV_REJECT: u32 = 1;    // request refused by the parser (code = error)
+@inline export const EV_LIMIT: u32 = 2;     // a limit was hit (413, 414, 431, connection limits)
+@inline export const EV_TIMEOUT: u32 = 3;   // a deadline passed
+@inline export const EV_RESPONSE: u32 = 4;  // respond() refused or dropped an application field
+
+export let eventTotal: u32 = 0;
+
+export function event(kind: u32, slot: u32, code: u32, client: u32, now: u32): void {
+  const r = eventsBase + <usize>((eventTotal % cfg(C_EVENTS)) * EVENT_BYTES);
+  store<u32>(r, now);
+  store<u8>(r + 4, <u8>kind);
+  store<u8>(r + 5, <u8>slot);
+  store<u16>(r + 6, <u16>code);
+  store<u32>(r + 8, client);
+  eventTotal++;
+}
+
+export function resetEvents(): void {
+  eventTotal = 0;
+}

@@ -1,0 +1,131 @@
+// Fields that decide framing or routing, checked when their value is complete (RFC 9112 6, 9.3;
+// RFC 9110 7.2, 10.1.1). Reads stay inside the value token [p, p + n).
+import { is, TCHAR, WS, DIGIT } from './tables';
+import {
+  E_NONE, E_HOST_DUP, E_CL_DUP, E_CL_BAD,
+} from './errors';
+import {
+  R_HOST, R_CL, R_TE, R_TE_CHUNKED, R_TE_TWICE, R_TE_LAST, R_TE_OTHER, R_TE_SYNTAX,
+  R_CONN_CLOSE, R_CONN_KEEP, R_EXPECT, R_FORM, R_UPLOAD, R_V11, O_REMAINING,
+} from './slots';
+import {
+  SPECIAL_NAMES, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN, T_CLOSE_NAME, T_CLOSE_NAME_LEN, T_KEEP_NAME,
+  T_KEEP_NAME_LEN, T_CONTINUE, T_CONTINUE_LEN, T_FORM, T_FORM_LEN, T_MULTIPART, T_MULTIPART_LEN,
+} from './text';
+import { checkHost } from './target';
+
+@inline export const F_HOST: u32 = 1;
+@inline export const F_CONTENT_LENGTH: u32 = 2;
+@inline export const F_TRANSFER_ENCODING: u32 = 3;
+@inline export const F_CONNECTION: u32 = 4;
+@inline export const F_EXPECT: u32 = 5;
+@inline export const F_CONTENT_TYPE: u32 = 6;
+
+// Case-insensitive compare of [p, p+n) with a lower-case name of letters, digits and "-":
+// OR-ing 0x20 lower-cases letters and leaves those other bytes unchanged.
+export function sameName(p: usize, n: u32, name: usize, len: u32): bool {
+  if (n != len) return false;
+  for (let i: u32 = 0; i < n; i++) if ((load<u8>(p + i) | 0x20) != (load<u8>(name + i) | 0x20)) return false;
+  return true;
+}
+
+// Index + 1 of the name in a [u8 len][bytes]... list, or 0.
+export function findName(p: usize, n: u32, list: usize): u32 {
+  let id: u32 = 1;
+  for (let q = list; load<u8>(q) != 0; q += 1 + <usize>load<u8>(q), id++) {
+    if (sameName(p, n, q + 1, load<u8>(q))) return id;
+  }
+  return 0;
+}
+
+export function fieldId(p: usize, n: u32): u32 {
+  return findName(p, n, SPECIAL_NAMES);
+}
+
+function parseContentLength(s: usize, p: usize, n: u32): u32 {
+  if (n == 0) return E_CL_BAD;
+  let v: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u32>load<u8>(p + i);
+    if (!is(c, DIGIT)) return E_CL_BAD;
+    const d = <u64>(c - 0x30);
+    if (v > (0xffffffffffffffff - d) / 10) return E_CL_BAD;
+    v = v * 10 + d;
+  }
+  store<u64>(s + O_REMAINING, v);
+  return E_NONE;
+}
+
+// Applies elementFlags() to each comma-separated element with OWS trimmed; empty elements are
+// skipped (RFC 9110 5.6.1). Returns the OR of the flags the elements produce.
+function listFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
+  let i: u32 = 0;
+  while (i <= n) {
+    let a = i;
+    while (a < n && load<u8>(p + a) != 0x2c) a++;
+    let b = i, e = a;
+    while (b < e && is(load<u8>(p + b), WS)) b++;
+    while (e > b && is(load<u8>(p + e - 1), WS)) e--;
+    if (e > b) flags = elementFlags(p + b, e - b, which, flags);
+    i = a + 1;
+  }
+  return flags;
+}
+
+function isToken(p: usize, n: u32): bool {
+  for (let i: u32 = 0; i < n; i++) if (!is(load<u8>(p + i), TCHAR)) return false;
+  return true;
+}
+
+let elements: u32 = 0;
+
+function elementFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
+  elements++;
+  if (which == F_TRANSFER_ENCODING) {
+    if (!isToken(p, n)) return flags | R_TE_SYNTAX;         // parameters or junk
+    if (sameName(p, n, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN)) {
+      return (flags & R_TE_CHUNKED ? flags | R_TE_TWICE : flags) | R_TE_CHUNKED | R_TE_LAST;
+    }
+    return (flags | R_TE_OTHER) & ~R_TE_LAST;
+  }
+  if (sameName(p, n, T_CLOSE_NAME, T_CLOSE_NAME_LEN)) return flags | R_CONN_CLOSE;
+  if (sameName(p, n, T_KEEP_NAME, T_KEEP_NAME_LEN)) return flags | R_CONN_KEEP;
+  return flags;
+}
+
+function hasPrefix(p: usize, n: u32, text: usize, len: u32): bool {
+  if (n < len || !sameName(p, len, text, len)) return false;
+  if (n == len) return true;
+  const c = <u32>load<u8>(p + len);
+  return c == 0x3b || is(c, WS);
+}
+
+// Applies one complete field value; returns the new request flags, or sets *err via the return
+// convention: flags in the low bits never reach 1 << 31, so an error is returned as (1 << 31) | code.
+export function applyField(s: usize, id: u32, p: usize, n: u32, flags: u32): u32 {
+  switch (id) {
+    case F_HOST: {
+      if (flags & R_HOST) return 0x80000000 | E_HOST_DUP;
+      const err = checkHost(p, n);
+      return err ? 0x80000000 | err : flags | R_HOST;
+    }
+    case F_CONTENT_LENGTH: {
+      if (flags & R_CL) return 0x80000000 | E_CL_DUP;
+      const err = parseContentLength(s, p, n);
+      return err ? 0x80000000 | err : flags | R_CL;
+    }
+    case F_TRANSFER_ENCODING: {
+      elements = 0;
+      const f = listFlags(p, n, id, flags | R_TE);
+      return elements ? f : f | R_TE_SYNTAX;            // a line with no coding at all
+    }
+    case F_CONNECTION: return listFlags(p, n, id, flags);
+    case F_EXPECT: return (flags & R_V11) && sameName(p, n, T_CONTINUE, T_CONTINUE_LEN) ? flags | R_EXPECT : flags;
+    case F_CONTENT_TYPE: {
+      if (hasPrefix(p, n, T_FORM, T_FORM_LEN)) return flags | R_FORM;
+      if (hasPrefix(p, n, T_MULTIPART, T_MULTIPART_LEN)) return flags | R_UPLOAD;
+      return flags;
+    }
+  }
+  return flags;
+}

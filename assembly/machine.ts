@@ -1,0 +1,120 @@
+// feed(): runs the state handlers over window[from, to) for one slot and writes the result record.
+// The loop stops at the end of input, at a head or message boundary (so the host handles one request
+// at a time, and pipelined bytes wait their turn), when the span area is full, or at an error.
+import { cfg, C_FLAGS, C_WINDOW, F_STEALTH, inputBase } from './config';
+import { statusOf, E_CLOSED, E_SLOT } from './errors';
+import {
+  slotPtr, slotValid, resetRequest, O_STATE, O_FLAGS, O_TOK, O_TLAST, O_ERR, O_CLIENT, O_REMAINING,
+  R_KEEP_ALIVE, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION, S_LINE_LF, S_FIELD,
+  S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF, S_BODY, S_CHUNK_SIZE, S_CHUNK_EXT, S_CHUNK_LF,
+  S_CHUNK_DATA, S_CHUNK_CR, S_CHUNK_DATA_LF, S_DEAD, S_CLOSED,
+} from './slots';
+import { setResult, clearSpans, spanCount, spansFull, V_PAUSE, V_ERROR, V_CLOSE, V_DONE } from './output';
+import { event, EV_REJECT, EV_LIMIT } from './events';
+import {
+  onStart, onStartLf, onMethod, onTarget, onVersion, onLineLf, onField, onName, onOws, onValue,
+  onValueLf, onHeadLf,
+} from './parser';
+import { onBody, onChunkSize, onChunkExt, onChunkLf, onChunkData, onChunkCr, onChunkDataLf } from './body';
+import * as ctx from './context';
+
+function step(st: u32, p: usize): usize {
+  switch (st) {
+    case S_START: return onStart(p);
+    case S_START_LF: return onStartLf(p);
+    case S_METHOD: return onMethod(p);
+    case S_TARGET: return onTarget(p);
+    case S_VERSION: return onVersion(p);
+    case S_LINE_LF: return onLineLf(p);
+    case S_FIELD: return onField(p);
+    case S_NAME: return onName(p);
+    case S_OWS: return onOws(p);
+    case S_VALUE: return onValue(p);
+    case S_VALUE_LF: return onValueLf(p);
+    case S_HEAD_LF: return onHeadLf(p);
+    case S_BODY: return onBody(p);
+    case S_CHUNK_SIZE: return onChunkSize(p);
+    case S_CHUNK_EXT: return onChunkExt(p);
+    case S_CHUNK_LF: return onChunkLf(p);
+    case S_CHUNK_DATA: return onChunkData(p);
+    case S_CHUNK_CR: return onChunkCr(p);
+    case S_CHUNK_DATA_LF: return onChunkDataLf(p);
+  }
+  return ctx.end;
+}
+
+// States whose token is retained by the host when input ends inside it.
+@inline function retains(st: u32): bool {
+  return st == S_METHOD || st == S_TARGET || st == S_VERSION || st == S_NAME || st == S_VALUE;
+}
+
+// An error is sticky: the slot answers the same verdict to every later call.
+export function reportError(slotNo: u32, s: usize, code: u32, now: u32): u32 {
+  const status = statusOf(code);
+  const silent = status == 0 || ((cfg(C_FLAGS) & F_STEALTH) != 0 && status == 400);
+  const v = silent ? V_CLOSE : V_ERROR;
+  setResult(0, v);
+  setResult(1, silent ? 0 : status);
+  setResult(2, code);
+  if (load<u8>(s + O_STATE) != S_DEAD) {
+    store<u8>(s + O_STATE, <u8>S_DEAD);
+    store<u8>(s + O_ERR, <u8>code);
+    const limit = status == 413 || status == 414 || status == 431;
+    event(limit ? EV_LIMIT : EV_REJECT, slotNo, code, load<u32>(s + O_CLIENT), now);
+  }
+  return v;
+}
+
+export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
+  clearSpans();
+  setResult(3, from); setResult(4, to); setResult(5, 0); setResult(6, 0); setResult(7, 0);
+  if (!slotValid(slotNo) || from > to || to > cfg(C_WINDOW)) return reportBadSlot();
+  const s = slotPtr(slotNo);
+  const st0 = <u32>load<u8>(s + O_STATE);
+  if (st0 == S_DEAD) return reportError(slotNo, s, load<u8>(s + O_ERR), now);
+  if (st0 == S_CLOSED) return reportError(slotNo, s, E_CLOSED, now);
+  const base = inputBase + <usize>from;
+  const t = retains(st0) ? <usize>load<u16>(s + O_TOK) : 0;
+  ctx.begin(s, st0, load<u32>(s + O_FLAGS), base, inputBase + <usize>to, now);
+  if (to > from) store<u32>(s + O_TLAST, now);
+  let p = base + t;
+  while (p < ctx.end && ctx.running) {
+    p = step(ctx.state, p);
+    if (spansFull) ctx.stop(0);
+  }
+  return finish(slotNo, s, p);
+}
+
+function finish(slotNo: u32, s: usize, p: usize): u32 {
+  setResult(5, spanCount);
+  if (ctx.err) {
+    setResult(3, <u32>(p - inputBase));
+    return reportError(slotNo, s, ctx.err, ctx.now);
+  }
+  let v = ctx.verdict;
+  const st = ctx.state;
+  const keep = retains(st) && p == ctx.end ? ctx.tok : p;
+  setResult(3, <u32>(p - inputBase));
+  setResult(4, <u32>(keep - inputBase));
+  store<u16>(s + O_TOK, retains(st) ? <u16>(p - keep) : 0);
+  if (v & V_DONE) {
+    setResult(6, ctx.doneFlags);
+    resetRequest(s);
+    store<u8>(s + O_STATE, <u8>((ctx.doneFlags & R_KEEP_ALIVE) ? S_START : S_CLOSED));
+  } else {
+    setResult(6, ctx.flags);
+    setResult(7, <u32>load<u64>(s + O_REMAINING));
+    store<u8>(s + O_STATE, <u8>st);
+    store<u32>(s + O_FLAGS, ctx.flags);
+  }
+  if (spansFull && p < ctx.end) v |= V_PAUSE;
+  setResult(0, v);
+  return v;
+}
+
+function reportBadSlot(): u32 {
+  setResult(0, V_ERROR);
+  setResult(1, 500);
+  setResult(2, E_SLOT);
+  return V_ERROR;
+}

@@ -1,0 +1,215 @@
+// The request head: request line (RFC 9112 3) and field lines (RFC 9112 5), one byte-class loop per
+// state. A token (method, target, version, field name or value) that a call's input ends inside is
+// retained by the host and handed back at the start of the next window; O_TOK records how much of it
+// was already scanned, so no byte is scanned twice however the input is split.
+import { cfg, C_URI, C_HEADERS, METHOD_MAX } from './config';
+import { is, TCHAR, WS, FIELD_VCHAR } from './tables';
+import {
+  E_BAD_METHOD, E_METHOD_LONG, E_BAD_TARGET, E_URI_LONG, E_BAD_VERSION, E_VERSION, E_BARE_CR,
+  E_BARE_LF, E_OBS_FOLD, E_BAD_NAME, E_NAME_SPACE, E_BAD_VALUE, E_FIELD_COUNT, E_EMPTY_LINES,
+} from './errors';
+import {
+  O_EMPTIES, O_HCOUNT, O_HBYTES, O_FIELD, O_VEND, O_TREQ, R_V11, R_TRAILER, R_M_HEAD,
+  R_M_CONNECT, R_M_OPTIONS, R_STARTED, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
+  S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
+} from './slots';
+import { emit, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
+import { checkTarget } from './target';
+import { fieldId, applyField } from './fields';
+import { T_HTTP_PREFIX } from './text';
+import { headDone, trailersDone } from './framing';
+import * as ctx from './context';
+
+@inline const CR: u32 = 13;
+@inline const LF: u32 = 10;
+@inline const SP: u32 = 32;
+@inline const MAX_EMPTY_LINES: u32 = 8;
+
+// Visible US-ASCII (0x21-0x7E): the bytes a target or version token may hold before validation.
+@inline function visible(c: u32): bool {
+  return c - 0x21 <= 0x5d;
+}
+
+export function onStart(p: usize): usize {
+  const c = <u32>load<u8>(p);
+  if (c == CR) { ctx.setState(S_START_LF); return p + 1; }
+  if (c == LF) return ctx.fail(E_BARE_LF);
+  if (!is(c, TCHAR)) return ctx.fail(E_BAD_METHOD);
+  ctx.setFlags(ctx.flags | R_STARTED);
+  store<u32>(ctx.slot + O_TREQ, ctx.now);
+  ctx.setTok(p);
+  ctx.setState(S_METHOD);
+  return p;
+}
+
+// RFC 9112 2.2: empty lines before the request line are ignored, a bounded number of them.
+export function onStartLf(p: usize): usize {
+  if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
+  const n = <u32>load<u8>(ctx.slot + O_EMPTIES) + 1;
+  if (n > MAX_EMPTY_LINES) return ctx.fail(E_EMPTY_LINES);
+  store<u8>(ctx.slot + O_EMPTIES, <u8>n);
+  if (n == 1) store<u32>(ctx.slot + O_TREQ, ctx.now);
+  ctx.setState(S_START);
+  return p + 1;
+}
+
+// Methods are case-sensitive (RFC 9110 9.1). Called with n >= 4, so the u32 read is in the token.
+function methodFlags(p: usize, n: u32): u32 {
+  const w = load<u32>(p);
+  if (n == 4 && w == 0x44414548) return R_M_HEAD;
+  if (n == 7 && w == 0x4e4e4f43 && load<u16>(p + 4) == 0x4345 && load<u8>(p + 6) == 0x54) return R_M_CONNECT;
+  if (n == 7 && w == 0x4954504f && load<u16>(p + 4) == 0x4e4f && load<u8>(p + 6) == 0x53) return R_M_OPTIONS;
+  return 0;
+}
+
+export function onMethod(p: usize): usize {
+  const e = ctx.end;
+  while (p < e && is(load<u8>(p), TCHAR)) p++;
+  const n = <u32>(p - ctx.tok);
+  if (n > METHOD_MAX) return ctx.fail(E_METHOD_LONG);
+  if (p == e) return p;
+  if (load<u8>(p) != SP) return ctx.fail(E_BAD_METHOD);
+  ctx.setFlags(ctx.flags | (n >= 4 ? methodFlags(ctx.tok, n) : 0));
+  emit(K_METHOD, 0, ctx.tok, n);
+  ctx.setTok(p + 1);
+  ctx.setState(S_TARGET);
+  return p + 1;
+}
+
+export function onTarget(p: usize): usize {
+  const e = ctx.end;
+  while (p < e && visible(load<u8>(p))) p++;
+  const n = <u32>(p - ctx.tok);
+  if (n > cfg(C_URI)) return ctx.fail(E_URI_LONG);
+  if (p == e) return p;
+  const c = <u32>load<u8>(p);
+  if (c == CR && n > 0) return ctx.fail(E_VERSION);   // "GET /" alone is HTTP/0.9
+  if (c != SP) return ctx.fail(E_BAD_TARGET);
+  const err = checkTarget(ctx.tok, n, (ctx.flags & R_M_CONNECT) != 0, (ctx.flags & R_M_OPTIONS) != 0);
+  if (err) return ctx.fail(err);
+  emit(K_TARGET, 0, ctx.tok, n);
+  ctx.setTok(p + 1);
+  ctx.setState(S_VERSION);
+  return p + 1;
+}
+
+// HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
+function checkVersion(p: usize, n: u32): u32 {
+  if (n != 8 || load<u32>(p) != load<u32>(T_HTTP_PREFIX) || load<u8>(p + 4) != 0x2f) return E_BAD_VERSION;
+  const major = <u32>load<u8>(p + 5) - 0x30, dot = <u32>load<u8>(p + 6), minor = <u32>load<u8>(p + 7) - 0x30;
+  if (major > 9 || dot != 0x2e || minor > 9) return E_BAD_VERSION;
+  if (major != 1 || minor > 1) return E_VERSION;
+  if (minor == 1) ctx.setFlags(ctx.flags | R_V11);
+  return 0;
+}
+
+export function onVersion(p: usize): usize {
+  const e = ctx.end;
+  while (p < e && visible(load<u8>(p))) p++;
+  const n = <u32>(p - ctx.tok);
+  if (n > 8) return ctx.fail(E_BAD_VERSION);
+  if (p == e) return p;
+  if (load<u8>(p) != CR) return ctx.fail(E_BAD_VERSION);
+  const err = checkVersion(ctx.tok, n);
+  if (err) return ctx.fail(err);
+  ctx.setState(S_LINE_LF);
+  return p + 1;
+}
+
+export function onLineLf(p: usize): usize {
+  if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
+  ctx.setState(S_FIELD);
+  return p + 1;
+}
+
+export function onField(p: usize): usize {
+  const c = <u32>load<u8>(p);
+  if (c == CR) { ctx.setState(S_HEAD_LF); return p + 1; }
+  if (is(c, TCHAR)) {
+    const n = load<u32>(ctx.slot + O_HCOUNT) + 1;
+    if (n > cfg(C_HEADERS)) return ctx.fail(E_FIELD_COUNT);
+    store<u32>(ctx.slot + O_HCOUNT, n);
+    ctx.setTok(p);
+    ctx.setState(S_NAME);
+    return p;
+  }
+  if (is(c, WS)) return ctx.fail(E_OBS_FOLD);
+  return ctx.fail(c == LF ? E_BARE_LF : E_BAD_NAME);
+}
+
+export function onName(p: usize): usize {
+  const e = ctx.end, p0 = p;
+  while (p < e && is(load<u8>(p), TCHAR)) p++;
+  if (!ctx.countHeader(p - p0)) return e;
+  if (p == e) return p;
+  const c = <u32>load<u8>(p);
+  if (c != 0x3a) return ctx.fail(is(c, WS) ? E_NAME_SPACE : E_BAD_NAME);
+  if (!ctx.countHeader(1)) return e;
+  const n = <u32>(p - ctx.tok), trailer = (ctx.flags & R_TRAILER) != 0;
+  const id = trailer ? 0 : fieldId(ctx.tok, n);
+  store<u8>(ctx.slot + O_FIELD, <u8>id);
+  emit(trailer ? K_TRAILER_NAME : K_NAME, id, ctx.tok, n);
+  ctx.setTok(p + 1);
+  ctx.setState(S_OWS);
+  return p + 1;
+}
+
+export function onOws(p: usize): usize {
+  const e = ctx.end, p0 = p;
+  while (p < e && is(load<u8>(p), WS)) p++;
+  if (!ctx.countHeader(p - p0)) return e;
+  if (p == e) return p;
+  const c = <u32>load<u8>(p);
+  if (c == CR) return valueEnd(p, p, 0);
+  if (!is(c, FIELD_VCHAR)) return ctx.fail(c == LF ? E_BARE_LF : E_BAD_VALUE);
+  ctx.setTok(p);
+  store<u16>(ctx.slot + O_VEND, 0);
+  ctx.setState(S_VALUE);
+  return p;
+}
+
+export function onValue(p: usize): usize {
+  const e = ctx.end, p0 = p, t = ctx.tok;
+  let vend = <usize>load<u16>(ctx.slot + O_VEND);
+  while (p < e) {
+    const c = <u32>load<u8>(p);
+    if (is(c, FIELD_VCHAR)) { p++; vend = p - t; continue; }
+    if (!is(c, WS)) break;
+    p++;
+  }
+  if (!ctx.countHeader(p - p0)) return e;
+  store<u16>(ctx.slot + O_VEND, <u16>vend);
+  if (p == e) return p;
+  const c = <u32>load<u8>(p);
+  if (c != CR) return ctx.fail(c == LF ? E_BARE_LF : E_BAD_VALUE);
+  return valueEnd(p, t, <u32>vend);
+}
+
+// The value [t, t+n) is complete (OWS trimmed) and p is at its CR.
+function valueEnd(p: usize, t: usize, n: u32): usize {
+  if (!ctx.countHeader(1)) return ctx.end;
+  const trailer = (ctx.flags & R_TRAILER) != 0;
+  const id = <u32>load<u8>(ctx.slot + O_FIELD);
+  if (id != 0) {
+    const f = applyField(ctx.slot, id, t, n, ctx.flags);
+    if (f & 0x80000000) return ctx.fail(f & 0xff);
+    ctx.setFlags(f);
+  }
+  emit(trailer ? K_TRAILER_VALUE : K_VALUE, id, t, n);
+  ctx.setTok(p + 1);
+  ctx.setState(S_VALUE_LF);
+  return p + 1;
+}
+
+export function onValueLf(p: usize): usize {
+  if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
+  if (!ctx.countHeader(1)) return ctx.end;
+  ctx.setState(S_FIELD);
+  return p + 1;
+}
+
+export function onHeadLf(p: usize): usize {
+  if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
+  if (ctx.flags & R_TRAILER) trailersDone(); else headDone();
+  return p + 1;
+}

@@ -1,0 +1,104 @@
+// request-target (RFC 9112 3.2) and Host / authority (RFC 9110 7.2, RFC 3986 3.2) validation.
+// Both run once over a complete token the parser retained, so each byte is read at most twice in
+// all (once while scanning, once here). Every read is at p + i with i < n, inside that token.
+import { is, TARGET, REG_NAME, HEXDIG, DIGIT } from './tables';
+import {
+  E_NONE, E_BAD_TARGET, E_BAD_PCT, E_FRAGMENT, E_USERINFO, E_TARGET_FORM, E_HOST_BAD,
+} from './errors';
+
+@inline const PCT: u32 = 0x25;
+@inline const SLASH: u32 = 0x2f;
+@inline const COLON: u32 = 0x3a;
+@inline const QMARK: u32 = 0x3f;
+@inline const AT: u32 = 0x40;
+@inline const HASH: u32 = 0x23;
+@inline const STAR: u32 = 0x2a;
+
+// Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
+function checkPathQuery(p: usize, n: u32): u32 {
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u32>load<u8>(p + i);
+    if (!is(c, TARGET)) return c == HASH ? E_FRAGMENT : E_BAD_TARGET;
+    if (c == PCT) {
+      if (i + 2 >= n || !is(load<u8>(p + i + 1), HEXDIG) || !is(load<u8>(p + i + 2), HEXDIG)) return E_BAD_PCT;
+      i += 2;
+    }
+  }
+  return E_NONE;
+}
+
+// uri-host [":" port] (RFC 3986 3.2.2-3.2.3). Returns E_NONE or `bad`; an "@" anywhere is userinfo.
+export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool, bad: u32): u32 {
+  let i: u32 = 0;
+  if (n > 0 && load<u8>(p) == 0x5b) {            // "[" IP-literal "]"
+    i = 1;
+    while (i < n && load<u8>(p + i) != 0x5d) {
+      const c = <u32>load<u8>(p + i);
+      if (!is(c, HEXDIG) && c != COLON && c != 0x2e && !(is(c, REG_NAME) && c != PCT && (load<u8>(p + 1) | 0x20) == 0x76)) return bad;
+      i++;
+    }
+    if (i == n || i == 1) return bad;
+    i++;
+  } else {
+    while (i < n) {
+      const c = <u32>load<u8>(p + i);
+      if (c == COLON) break;
+      if (!is(c, REG_NAME)) return c == AT ? E_USERINFO : bad;
+      if (c == PCT) {
+        if (i + 2 >= n || !is(load<u8>(p + i + 1), HEXDIG) || !is(load<u8>(p + i + 2), HEXDIG)) return bad;
+        i += 2;
+      }
+      i++;
+    }
+    if (needHost && i == 0) return bad;
+  }
+  if (i == n) return needPort ? bad : E_NONE;
+  if (load<u8>(p + i) != COLON) return bad;
+  i++;
+  if (needPort && i == n) return bad;
+  for (; i < n; i++) if (!is(load<u8>(p + i), DIGIT)) return bad;
+  return E_NONE;
+}
+
+// absolute-form: scheme "://" authority path-abempty [ "?" query ] (RFC 9112 3.2.2).
+function checkAbsolute(p: usize, n: u32): u32 {
+  let i: u32 = 0;
+  while (i < n) {
+    const c = <u32>load<u8>(p + i) | 0x20;
+    const ok = (c >= 0x61 && c <= 0x7a) || (i > 0 && (is(c, DIGIT) || c == 0x2b || c == 0x2d || c == 0x2e));
+    if (!ok) break;
+    i++;
+  }
+  if (i == 0 || i + 3 > n || load<u8>(p + i) != COLON || load<u8>(p + i + 1) != SLASH || load<u8>(p + i + 2) != SLASH) return E_BAD_TARGET;
+  i += 3;
+  let a = i;
+  while (a < n) {
+    const c = <u32>load<u8>(p + a);
+    if (c == SLASH || c == QMARK || c == HASH) break;
+    a++;
+  }
+  const err = checkAuthority(p + i, a - i, false, true, E_BAD_TARGET);
+  if (err) return err;
+  return checkPathQuery(p + a, n - a);
+}
+
+// Forms per RFC 9112 3.2: origin and absolute for every method but CONNECT, authority only for
+// CONNECT (port required, RFC 9110 9.3.6), asterisk only for OPTIONS.
+export function checkTarget(p: usize, n: u32, connect: bool, options: bool): u32 {
+  if (n == 0) return E_BAD_TARGET;
+  const c = <u32>load<u8>(p);
+  if (connect) {
+    if (c == SLASH || c == STAR) return E_TARGET_FORM;
+    return checkAuthority(p, n, true, true, E_BAD_TARGET);
+  }
+  if (c == SLASH) return checkPathQuery(p, n);
+  if (c == STAR) return n == 1 && options ? E_NONE : (n == 1 ? E_TARGET_FORM : E_BAD_TARGET);
+  const err = checkAbsolute(p, n);
+  if (err == E_BAD_TARGET && checkAuthority(p, n, true, true, E_BAD_TARGET) == E_NONE) return E_TARGET_FORM;
+  return err;
+}
+
+export function checkHost(p: usize, n: u32): u32 {
+  const err = checkAuthority(p, n, false, false, E_HOST_BAD);
+  return err == E_USERINFO ? E_HOST_BAD : err;
+}

@@ -1,0 +1,186 @@
+// The one typed wrapper of the module ABI (ABI.md). Loads build/moat.wasm into V8 with no imports,
+// writes the config blob, and reads result, span and event records straight from linear memory.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const WASM_PATH = fileURLToPath(new URL('../build/moat.wasm', import.meta.url));
+
+/** Config blob word indices (assembly/config.ts). */
+export const ConfigWord = {
+  magic: 0, slots: 1, uri_bytes: 2, header_bytes: 3, header_count: 4, body_bytes: 5, form_bytes: 6,
+  upload_bytes: 7, chunk_ext_bytes: 8, client_connections: 9, client_requests: 10, sessions: 11,
+  timeout_parse_ms: 12, timeout_inactivity_ms: 13, timeout_request_ms: 14, timeout_session_ms: 15,
+  timeout_tls_ms: 16, flags: 17, hsts_max_age: 18, window_bytes: 19, span_records: 20,
+  event_records: 21, out_bytes: 22,
+} as const;
+export type ConfigKey = Exclude<keyof typeof ConfigWord, 'magic'>;
+export type ModuleConfig = Record<ConfigKey, number>;
+export const CONFIG_WORDS = 32;
+export const NEVER = 0xffffffff;
+export const ConfigFlag = { stealth: 1, hsts: 2, hstsSubdomains: 4 } as const;
+
+export const Verdict = { NEED_MORE: 0, HEAD: 1, DONE: 2, PAUSE: 4, ERROR: 8, CLOSE: 16 } as const;
+export const SpanKind = { METHOD: 1, TARGET: 2, NAME: 3, VALUE: 4, BODY: 5, TRAILER_NAME: 6, TRAILER_VALUE: 7 } as const;
+/** Request flags reported in FeedResult.flags (assembly/slots.ts R_*). */
+export const RequestFlag = {
+  V11: 1 << 0, HOST: 1 << 1, CONTENT_LENGTH: 1 << 2, TRANSFER_ENCODING: 1 << 3, EXPECT_CONTINUE: 1 << 11,
+  TRAILERS: 1 << 12, FORM: 1 << 13, UPLOAD: 1 << 14, HEAD_METHOD: 1 << 15, CONNECT: 1 << 16,
+  OPTIONS: 1 << 17, STARTED: 1 << 18, KEEP_ALIVE: 1 << 19, CHUNKED: 1 << 20, HEAD_DONE: 1 << 21, DONE: 1 << 22,
+} as const;
+export const EventKind = { REJECT: 1, LIMIT: 2, TIMEOUT: 3, RESPONSE: 4 } as const;
+
+export interface FeedResult {
+  verdict: number; status: number; code: number; consumed: number; keep: number;
+  spans: number; flags: number; contentLength: number;
+}
+export interface Span { kind: number; field: number; offset: number; length: number }
+export interface ModuleEvent { time: number; kind: number; slot: number; code: number; client: number }
+/** One application field for respond(); names and values are bytes (latin-1 strings). */
+export type AppField = readonly [name: string, value: string];
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  configPtr(): number; resultPtr(): number; init(): number; inputPtr(): number; inputCap(): number;
+  spansPtr(): number; outPtr(): number; eventsPtr(): number; eventsCap(): number; eventCount(): number;
+  classesPtr(): number; status(code: number): number;
+  open(client: number, tls: number, now: number): number; close(slot: number): void;
+  feed(slot: number, from: number, to: number, now: number): number;
+  respond(slot: number, status: number, length: number, appLen: number, opts: number, now: number): number;
+  tick(now: number, from: number): number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+export async function loadMoat(config: Partial<ModuleConfig> = {}): Promise<Moat> {
+  compiled ??= await WebAssembly.compile(readFileSync(WASM_PATH));
+  const instance = await WebAssembly.instantiate(compiled, {});
+  return new Moat(instance.exports as unknown as Exports, config);
+}
+
+export class Moat {
+  readonly x: Exports;
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  /** Bytes of linear memory in use (the high-water mark init() reports). */
+  highWater = 0;
+  config!: ModuleConfig;
+
+  constructor(x: Exports, config: Partial<ModuleConfig> = {}) {
+    this.x = x;
+    this.bytes = new Uint8Array(x.memory.buffer);
+    this.view = new DataView(x.memory.buffer);
+    this.configure(config);
+  }
+
+  /** The module's own defaults: init() on a blank blob fills them in. */
+  defaults(): ModuleConfig {
+    const base = this.x.configPtr();
+    for (let i = 0; i < CONFIG_WORDS; i++) this.view.setUint32(base + 4 * i, 0, true);
+    this.x.init();
+    return this.readConfig();
+  }
+
+  private readConfig(): ModuleConfig {
+    const base = this.x.configPtr();
+    const out = {} as ModuleConfig;
+    for (const [k, i] of Object.entries(ConfigWord)) if (k !== 'magic') out[k as ConfigKey] = this.view.getUint32(base + 4 * i, true);
+    return out;
+  }
+
+  /** Writes defaults + overrides and lays the module out again; every slot is closed. */
+  configure(overrides: Partial<ModuleConfig>): void {
+    const cfg = { ...this.defaults(), ...overrides };
+    this.writeBlob(encodeConfig(cfg));
+    const hw = this.x.init();
+    if (hw < 0) throw new Error(`module refused the config: ${JSON.stringify(overrides)} (code ${-hw})`);
+    this.highWater = hw;
+    this.config = cfg;
+  }
+
+  writeBlob(blob: Uint8Array): void {
+    this.bytes.set(blob, this.x.configPtr());
+  }
+
+  get inputPtr(): number { return this.x.inputPtr(); }
+  get inputCap(): number { return this.x.inputCap(); }
+
+  open(client = 0, tls = false, now = 0): number { return this.x.open(client >>> 0, tls ? 1 : 0, now >>> 0); }
+  close(slot: number): void { this.x.close(slot); }
+
+  /** Copies bytes into the input window at `at` (the host's only way in). */
+  write(bytes: Uint8Array, at = 0): void {
+    if (at + bytes.length > this.inputCap) throw new RangeError('input window overflow');
+    this.bytes.set(bytes, this.inputPtr + at);
+  }
+
+  feed(slot: number, from: number, to: number, now = 0): FeedResult {
+    this.x.feed(slot, from, to, now >>> 0);
+    return this.result();
+  }
+
+  result(): FeedResult {
+    const r = this.x.resultPtr(), v = this.view;
+    const u = (i: number) => v.getUint32(r + 4 * i, true);
+    return { verdict: u(0), status: u(1), code: u(2), consumed: u(3), keep: u(4), spans: u(5), flags: u(6), contentLength: u(7) };
+  }
+
+  span(i: number): Span {
+    const p = this.x.spansPtr() + 8 * i, v = this.view;
+    return { kind: v.getUint16(p, true), field: v.getUint16(p + 2, true), offset: v.getUint16(p + 4, true), length: v.getUint16(p + 6, true) };
+  }
+
+  /** Bytes of the input window a span points at (a view: copy before the next call). */
+  spanBytes(s: Span): Uint8Array {
+    const p = this.inputPtr + s.offset;
+    return this.bytes.subarray(p, p + s.length);
+  }
+
+  /**
+   * Writes the response head for `slot`. Returns the head bytes (a copy) or throws nothing: a
+   * negative number is the module's refusal code.
+   */
+  respond(slot: number, status: number, length: number, fields: readonly AppField[] = [], opts = 0, now = 0): { head: Uint8Array; close: boolean } | number {
+    let at = 0;
+    const enc = (s: string) => Buffer.from(s, 'latin1');
+    for (const [n, val] of fields) {
+      const nb = enc(n), vb = enc(val);
+      if (at + 4 + nb.length + vb.length > this.inputCap || nb.length > 0xffff || vb.length > 0xffff) return -44;
+      this.view.setUint16(this.inputPtr + at, nb.length, true);
+      this.view.setUint16(this.inputPtr + at + 2, vb.length, true);
+      this.write(nb, at + 4);
+      this.write(vb, at + 4 + nb.length);
+      at += 4 + nb.length + vb.length;
+    }
+    const n = this.x.respond(slot, status, length, at, opts, now >>> 0);
+    if (n < 0) return n;
+    const p = this.x.outPtr();
+    return { head: this.bytes.slice(p, p + n), close: this.result().verdict === Verdict.CLOSE };
+  }
+
+  /** Slots whose deadline passed at `now`, each with the verdict the module gave it. */
+  *expired(now: number): Generator<{ slot: number; result: FeedResult }> {
+    for (let s = this.x.tick(now >>> 0, 0); s >= 0; s = this.x.tick(now >>> 0, s + 1)) yield { slot: s, result: this.result() };
+  }
+
+  eventCount(): number { return this.x.eventCount(); }
+
+  /** Events with sequence numbers [from, eventCount()); `lost` counts those the ring overwrote. */
+  events(from: number): { events: ModuleEvent[]; next: number; lost: number } {
+    const total = this.x.eventCount(), cap = this.x.eventsCap(), base = this.x.eventsPtr(), v = this.view;
+    const first = Math.max(from, total - cap);
+    const events: ModuleEvent[] = [];
+    for (let i = first; i < total; i++) {
+      const p = base + 12 * (i % cap);
+      events.push({ time: v.getUint32(p, true), kind: v.getUint8(p + 4), slot: v.getUint8(p + 5), code: v.getUint16(p + 6, true), client: v.getUint32(p + 8, true) });
+    }
+    return { events, next: total, lost: first - from };
+  }
+}
+
+export function encodeConfig(cfg: ModuleConfig): Uint8Array {
+  const blob = new Uint8Array(CONFIG_WORDS * 4);
+  const v = new DataView(blob.buffer);
+  v.setUint32(0, 0x3154414d, true);
+  for (const [k, i] of Object.entries(ConfigWord)) if (k !== 'magic') v.setUint32(4 * i, cfg[k as ConfigKey] >>> 0, true);
+  return blob;
+}
