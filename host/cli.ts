@@ -1,0 +1,28 @@
+// `moat` command line: one subcommand table, each command in its own file.
+import { inspectCommand } from './inspect-cli.ts';
+import { serveCommand } from './serve-cli.ts';
+
+const HELP = `moat — a secure-by-default HTTP front door for microcontroller-class devices
+
+usage: moat <command> [options]
+  serve     serve HTTP through the module (demo site on the embedded default config)
+  inspect   replay connections given as JSON Lines on stdin through the parser
+  help      this text
+
+moat <command> --help shows the command's options.`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  inspect: inspectCommand,
+  help: async () => { process.stdout.write(HELP + '\n'); return 0; },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name = 'help', ...rest] = argv;
+  const cmd = COMMANDS[name === '--help' || name === '-h' ? 'help' : name];
+  if (!cmd) {
+    process.stderr.write(`moat: unknown command "${name}"\n\n${HELP}\n`);
+    return 2;
+  }
+  return cmd(rest);
+}

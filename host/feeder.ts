@@ -1,0 +1,90 @@
+// Drives one connection's bytes through the module: the window protocol of ABI.md (retained token
+// first, then new bytes; call again from `consumed` after a head / message boundary or a full span
+// area). It stops after each complete request until resume(), so responses go out in order and a
+// pipelining client cannot make the host parse ahead without bound.
+import { Moat, Verdict, RequestFlag } from './module.ts';
+import { RequestAssembler, HttpRequest } from './request.ts';
+import { reasonOf } from './errors.ts';
+
+export type FeedEvent =
+  | { type: 'head'; request: Omit<HttpRequest, 'body'> }
+  | { type: 'request'; request: HttpRequest }
+  | { type: 'error'; status: number; code: number; reason: string }
+  | { type: 'close'; code: number; reason: string };
+
+export class Feeder {
+  private retained: Uint8Array = new Uint8Array(0);
+  private backlog: Buffer[] = [];
+  private backlogBytes = 0;
+  private paused = false;
+  private ended = false;
+  private inRequest = false;
+  readonly assembler = new RequestAssembler();
+
+  constructor(private readonly moat: Moat, readonly slot: number, private readonly emit: (e: FeedEvent) => void) {}
+
+  /** Bytes waiting behind a completed request (the host stops reading the socket above a bound). */
+  get pending(): number { return this.backlogBytes; }
+  /** True when input ended inside a request (its bytes are incomplete). */
+  get midRequest(): boolean { return this.inRequest || this.retained.length > 0; }
+  get isPaused(): boolean { return this.paused; }
+
+  push(bytes: Uint8Array, now: number): void {
+    if (this.ended || bytes.length === 0) return;
+    this.backlog.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.backlogBytes += bytes.length;
+    this.pump(now);
+  }
+
+  resume(now: number): void {
+    this.paused = false;
+    this.pump(now);
+  }
+
+  private take(max: number): Buffer {
+    const all = this.backlog.length === 1 ? this.backlog[0] : Buffer.concat(this.backlog);
+    const piece = all.subarray(0, max);
+    const rest = all.subarray(max);
+    this.backlog = rest.length ? [rest] : [];
+    this.backlogBytes = rest.length;
+    return piece;
+  }
+
+  private pump(now: number): void {
+    const m = this.moat;
+    while (!this.paused && !this.ended && this.backlogBytes > 0) {
+      const piece = this.take(m.inputCap - this.retained.length);
+      m.write(this.retained, 0);
+      m.write(piece, this.retained.length);
+      const to = this.retained.length + piece.length;
+      let from = 0;
+      for (;;) {
+        const r = m.feed(this.slot, from, to, now);
+        this.assembler.spans(m, r.spans);
+        if (r.verdict & (Verdict.ERROR | Verdict.CLOSE)) {
+          this.ended = true;
+          this.inRequest = false;
+          this.retained = new Uint8Array(0);
+          if (r.verdict & Verdict.ERROR) this.emit({ type: 'error', status: r.status, code: r.code, reason: reasonOf(r.code) });
+          else this.emit({ type: 'close', code: r.code, reason: reasonOf(r.code) });
+          return;
+        }
+        this.inRequest = (r.flags & RequestFlag.STARTED) !== 0;
+        if (r.verdict & Verdict.HEAD) this.emit({ type: 'head', request: this.assembler.head(r.flags) });
+        if (r.verdict & Verdict.DONE) {
+          this.inRequest = false;
+          this.retained = new Uint8Array(0);
+          // Unparsed bytes go back to the front of the backlog until resume().
+          const rest = Buffer.from(m.bytes.subarray(m.inputPtr + r.consumed, m.inputPtr + to));
+          if (rest.length) { this.backlog.unshift(rest); this.backlogBytes += rest.length; }
+          this.paused = true;
+          this.emit({ type: 'request', request: this.assembler.done() });
+          break;
+        }
+        if (r.consumed < to && r.verdict !== Verdict.NEED_MORE) { from = r.consumed; continue; }
+        this.retained = m.bytes.slice(m.inputPtr + r.keep, m.inputPtr + to);
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Builds the application's view of a request from the module's span records. Copies bytes out of
+// the input window as spans arrive, because the window is scratch space reused by the next call.
+import { Moat, SpanKind, RequestFlag } from './module.ts';
+
+export interface HttpRequest {
+  method: string;
+  target: string;
+  version: '1.0' | '1.1';
+  headers: [string, string][];
+  trailers: [string, string][];
+  body: Buffer;
+  keepAlive: boolean;
+  expectContinue: boolean;
+  flags: number;
+}
+
+const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
+export class RequestAssembler {
+  private cur: (Omit<HttpRequest, 'body'> & { body: Buffer[] }) | null = null;
+
+  get started(): boolean { return this.cur !== null; }
+
+  spans(moat: Moat, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const s = moat.span(i);
+      const bytes = moat.spanBytes(s);
+      if (s.kind === SpanKind.BODY) { this.cur!.body.push(Buffer.from(bytes)); continue; }
+      const text = latin1(bytes);
+      if (s.kind === SpanKind.METHOD) {
+        this.cur = { method: text, target: '', version: '1.1', headers: [], trailers: [], body: [], keepAlive: false, expectContinue: false, flags: 0 };
+        continue;
+      }
+      const r = this.cur!;
+      if (s.kind === SpanKind.TARGET) r.target = text;
+      else if (s.kind === SpanKind.NAME) r.headers.push([text, '']);
+      else if (s.kind === SpanKind.VALUE) r.headers[r.headers.length - 1][1] = text;
+      else if (s.kind === SpanKind.TRAILER_NAME) r.trailers.push([text, '']);
+      else if (s.kind === SpanKind.TRAILER_VALUE) r.trailers[r.trailers.length - 1][1] = text;
+    }
+  }
+
+  head(flags: number): Omit<HttpRequest, 'body'> {
+    const r = this.cur!;
+    r.version = flags & RequestFlag.V11 ? '1.1' : '1.0';
+    r.keepAlive = (flags & RequestFlag.KEEP_ALIVE) !== 0;
+    r.expectContinue = (flags & RequestFlag.EXPECT_CONTINUE) !== 0;
+    r.flags = flags;
+    return r;
+  }
+
+  done(): HttpRequest {
+    const { body, ...r } = this.cur!;
+    this.cur = null;
+    return { ...r, body: Buffer.concat(body) };
+  }
+}
