@@ -10,7 +10,7 @@ import {
 } from './errors';
 import {
   O_EMPTIES, O_HCOUNT, O_HBYTES, O_FIELD, O_VEND, O_TREQ, R_V11, R_TRAILER, R_M_HEAD,
-  R_M_CONNECT, R_M_OPTIONS, R_STARTED, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
+  R_M_CONNECT, R_M_OPTIONS, R_STARTED, R_NO_VERSION, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
   S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
 } from './slots';
 import { emit, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
@@ -83,10 +83,14 @@ export function onTarget(p: usize): usize {
   if (n > cfg(C_URI)) return ctx.fail(E_URI_LONG);
   if (p == e) return p;
   const c = <u32>load<u8>(p);
-  if (c == CR && n > 0) return ctx.fail(E_VERSION);   // "GET /" alone is HTTP/0.9
-  if (c != SP) return ctx.fail(E_BAD_TARGET);
+  if (c != SP && c != CR) return ctx.fail(E_BAD_TARGET);
   const err = checkTarget(ctx.tok, n, (ctx.flags & R_M_CONNECT) != 0, (ctx.flags & R_M_OPTIONS) != 0);
   if (err) return ctx.fail(err);
+  if (c == CR) {                                     // "GET /" CRLF: an HTTP/0.9 request line
+    ctx.setFlags(ctx.flags | R_NO_VERSION);
+    ctx.setState(S_LINE_LF);
+    return p + 1;
+  }
   emit(K_TARGET, 0, ctx.tok, n);
   ctx.setTok(p + 1);
   ctx.setState(S_VERSION);
@@ -118,6 +122,7 @@ export function onVersion(p: usize): usize {
 
 export function onLineLf(p: usize): usize {
   if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
+  if (ctx.flags & R_NO_VERSION) return ctx.fail(E_VERSION);
   ctx.setState(S_FIELD);
   return p + 1;
 }

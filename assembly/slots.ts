@@ -66,6 +66,7 @@ import { cfg, C_SLOTS, slotsBase, SLOT_BYTES } from './config';
 @inline export const R_CHUNKED: u32 = 1 << 20;
 @inline export const R_HEAD_DONE: u32 = 1 << 21;
 @inline export const R_DONE: u32 = 1 << 22;
+@inline export const R_NO_VERSION: u32 = 1 << 23; // request line ended after the target (HTTP/0.9)
 
 // Parser states (O_STATE).
 @inline export const S_START: u32 = 0;

@@ -4,13 +4,18 @@
 //   node host/build.mjs            build if anything in assembly/, asconfig.json
 //                                  or this script is newer than build/moat.wasm
 //   node host/build.mjs --force    always rebuild
-//   node host/build.mjs --no-opt   skip the `jco opt` (binaryen wasm-opt) pass
+//   node host/build.mjs --no-opt   skip the binaryen wasm-opt pass
 //
 // Steps:
 //   1. AssemblyScript compiler through its JS API, driven by asconfig.json.
 //      The compiler's files are captured in memory and only written at the
 //      end, so a failed build never leaves a half-written build/moat.wasm.
-//   2. `jco opt` with an explicit wasm-opt feature set (see WASM_OPT_ARGS).
+//   2. The wasm-opt that `jco opt` runs (jco's own binaryen dependency),
+//      called directly with an explicit feature set (see WASM_OPT_ARGS).
+//      `jco opt` itself (1.35.0) cannot be used: given a core module rather
+//      than a component it runs wasm-opt, prints the smaller size, and then
+//      writes the *input* bytes back unchanged (its rewrite only splices
+//      modules nested in a component). Verified with cmp on build/moat.wasm.
 //      The optimized module is kept only if it is smaller, validates under
 //      the allowed feature set (wabt) and in V8, and has the same imports,
 //      exports, memory and section kinds as the compiler's output.
@@ -65,16 +70,22 @@ const WABT_FEATURES = {
   code_metadata: false,
 };
 
-// Arguments after `--` replace jco's defaults entirely. jco's own defaults
-// (-Oz --low-memory-unused --enable-bulk-memory --strip-debug) are wrong
-// here: bulk memory is forbidden, and --low-memory-unused is unsound because
-// asconfig sets memoryBase 0 (static data lives at the bottom of memory).
-// wasm-opt (binaryen >= 117) enables bulk-memory, reference types, multivalue
-// etc. by default when the input has no target_features section, so start
-// from MVP and enable exactly the allowed set.
+// jco opt's default wasm-opt arguments (-Oz --low-memory-unused
+// --enable-bulk-memory --strip-debug) are wrong here: bulk memory is
+// forbidden, and --low-memory-unused lets binaryen assume addresses below
+// 1024 are never touched, which is unsound with asconfig's memoryBase 0.
+// wasm-opt enables bulk-memory, reference types, multivalue etc. by default
+// when the input has no target_features section, so start from MVP and
+// enable exactly the allowed set. (-Oz once measured smallest: --converge
+// and -Oz -Oz came out 3 bytes larger, -O3/-O4 larger still.)
+// asconfig.json compiles at -O0 so that binaryen's inliner runs only here,
+// where -ocimfs caps how large a single-caller function may be and still be
+// inlined: unbounded, every parser state handler folded into one 3.8 KB
+// feed(), the shape interpreters (wasm3's per-function stack height, WAMR
+// classic) handle worst. Capped, the largest function is ~0.4 KB.
 const WASM_OPT_ARGS = [
   "-Oz",
-  "--converge",
+  "--one-caller-inline-max-function-size=20",
   "--mvp-features",
   "--enable-mutable-globals",
   "--enable-sign-ext",
@@ -216,14 +227,25 @@ function wabtReject(wabt, buf) {
   }
 }
 
-function jcoPath() {
-  // "@bytecodealliance/jco" resolves to dist/api.js; the CLI is dist/jco.js.
+/** The wasm-opt script `jco opt` spawns: binaryen, resolved from jco. */
+function wasmOptPath() {
   const candidates = [];
   try {
-    candidates.push(join(dirname(require.resolve("@bytecodealliance/jco")), "jco.js"));
+    const jcoRequire = createRequire(require.resolve("@bytecodealliance/jco"));
+    candidates.push(jcoRequire.resolve("binaryen/bin/wasm-opt"));
   } catch {}
-  candidates.push(join(ROOT, "node_modules", "@bytecodealliance", "jco", "dist", "jco.js"));
+  try {
+    candidates.push(require.resolve("binaryen/bin/wasm-opt"));
+  } catch {}
   return candidates.find((c) => existsSync(c)) ?? null;
+}
+
+function binaryenVersion(wasmOpt) {
+  try {
+    return JSON.parse(readFileSync(join(dirname(wasmOpt), "..", "package.json"), "utf8")).version.split(".")[0];
+  } catch {
+    return "?";
+  }
 }
 
 // ------------------------------------------------------------ up to date? --
@@ -289,30 +311,32 @@ if (rawReject) {
   );
 }
 
-// ------------------------------------------------------------- jco opt ----
+// ------------------------------------------------------------ wasm-opt ----
 
 let final = raw;
-let optNote = "jco opt skipped (--no-opt)";
+let optNote = "wasm-opt skipped (--no-opt)";
 if (!NO_OPT) {
-  const jco = jcoPath();
-  if (!jco) {
-    optNote = "jco opt unavailable";
-    process.stderr.write("moat build warning: @bytecodealliance/jco not found; keeping the compiler output\n");
+  const wasmOpt = wasmOptPath();
+  if (!wasmOpt) {
+    optNote = "wasm-opt unavailable";
+    process.stderr.write("moat build warning: binaryen wasm-opt (dependency of @bytecodealliance/jco) not found; keeping the compiler output\n");
   } else {
+    const label = `wasm-opt ${binaryenVersion(wasmOpt)}`;
     const dir = mkdtempSync(join(tmpdir(), "moat-build-"));
     try {
       const inPath = join(dir, "moat.asc.wasm");
       const outPath = join(dir, "moat.opt.wasm");
       writeFileSync(inPath, raw);
-      const r = spawnSync(process.execPath, [jco, "opt", inPath, "-o", outPath, "-q", "--", ...WASM_OPT_ARGS], {
+      // Same argument order jco uses: <in> ...args -o <out>.
+      const r = spawnSync(process.execPath, [wasmOpt, inPath, ...WASM_OPT_ARGS, "-o", outPath], {
         encoding: "utf8",
         cwd: ROOT,
         timeout: 300_000,
       });
       if (r.status !== 0 || !existsSync(outPath)) {
         const why = (r.error?.message ?? `${r.stderr ?? ""}${r.stdout ?? ""}`).trim() || `exit ${r.status}`;
-        optNote = "jco opt failed, kept asc output";
-        process.stderr.write(`moat build warning: jco opt failed; keeping the compiler output:\n${why}\n`);
+        optNote = `${label} failed, kept asc output`;
+        process.stderr.write(`moat build warning: ${label} failed; keeping the compiler output:\n${why}\n`);
       } else {
         const opt = readFileSync(outPath);
         let reason = null;
@@ -328,19 +352,22 @@ if (!NO_OPT) {
           } catch (e) {
             reason = `cannot inspect: ${e.message}`;
           }
-          for (const k of ["ids", "memory", "exports", "imports"]) {
+          // Sections may only disappear (the -O0 table / element sections do).
+          const extra = reason ? [] : b.ids.split(",").filter((id) => !a.ids.split(",").includes(id));
+          if (extra.length) reason = `added section ids ${extra.join(",")}`;
+          for (const k of ["memory", "exports", "imports"]) {
             if (reason) break;
             if (a[k] !== b[k]) reason = `changed ${k}: ${a[k] || "(none)"} -> ${b[k] || "(none)"}`;
           }
         }
         if (reason) {
-          optNote = `jco opt ${fmt(opt.length)} B ${reason.split("\n")[0]}; kept asc output`;
+          optNote = `asc ${fmt(raw.length)} B, ${label} ${fmt(opt.length)} B ${reason.split("\n")[0]}; kept asc output`;
           if (reason !== "not smaller") {
-            process.stderr.write(`moat build warning: jco opt output rejected: ${reason}\n`);
+            process.stderr.write(`moat build warning: ${label} output rejected: ${reason}\n`);
           }
         } else {
           final = opt;
-          optNote = `asc ${sizes(raw)} -> jco opt ${sizes(opt)}`;
+          optNote = `asc ${sizes(raw)} -> ${label} -${fmt(raw.length - opt.length)} B`;
         }
       }
     } finally {

@@ -140,7 +140,7 @@ function normalizeCase(file: string, c: CaseIn, index: number): Case {
   if (c.limits !== undefined) {
     checkKeys(`${where} limits`, c.limits, LIMIT_KEYS);
     for (const [k, v] of Object.entries(c.limits)) {
-      if (!Number.isInteger(v) || (v as number) < 0) fail(where, `limit ${k} must be a non-negative integer`);
+      if (!Number.isInteger(v) || (v as number) < 1) fail(where, `limit ${k} must be a positive integer`);
     }
   }
   checkKeys(`${where} expect`, c.expect, EXPECT_KEYS, ['requests', 'error']);
