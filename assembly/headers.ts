@@ -6,7 +6,7 @@
 // Application fields arrive in the input window from offset 0 as records
 //   [u16 name length][u16 value length][name bytes][value bytes]
 // so a CR or LF inside a value is data to refuse, never a delimiter.
-import { cfg, C_OUT, C_FLAGS, C_HSTS_AGE, F_HSTS, F_HSTS_SUBDOMAINS, outBase, inputBase } from './config';
+import { cfg, C_OUT, C_WINDOW, C_FLAGS, C_HSTS_AGE, F_HSTS, F_HSTS_SUBDOMAINS, outBase, inputBase } from './config';
 import { is, TCHAR, FIELD_VCHAR, WS } from './tables';
 import {
   E_SLOT, E_RESP_STATUS, E_RESP_NAME, E_RESP_VALUE, E_RESP_FRAMING, E_RESP_SPACE,
@@ -125,6 +125,7 @@ function putSecurity(mask: u32, tls: bool): void {
 export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: u32, now: u32): i32 {
   if (!slotValid(slot)) return -<i32>E_SLOT;
   if (status < 100 || status > 599) return -<i32>E_RESP_STATUS;
+  if (appLen > cfg(C_WINDOW)) return -<i32>E_RESP_SPACE;   // records must lie inside the window
   const s = slotPtr(slot);
   pos = 0; full = false;
   putStatusLine(status);
