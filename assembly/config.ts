@@ -67,7 +67,6 @@ export let highWater: usize = 0;
 @inline export const SLOT_BYTES: u32 = 64;
 @inline export const SPAN_BYTES: u32 = 8;
 @inline export const EVENT_BYTES: u32 = 12;
-@inline export const METHOD_MAX: u32 = 256;
 @inline export const MEMORY_BYTES: u32 = 65536;
 
 // Returns 0 or E_CONFIG. A window smaller than the longest token the limits allow could not
@@ -76,7 +75,7 @@ export function layout(): bool {
   const slots = cfg(C_SLOTS), win = cfg(C_WINDOW);
   if (slots == 0 || slots > 255 || cfg(C_SPANS) < 4 || cfg(C_EVENTS) == 0 || cfg(C_OUT) < 256) return false;
   if (cfg(C_URI) == 0 || cfg(C_HEADER) == 0 || cfg(C_HEADERS) == 0) return false;
-  if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER) || win <= METHOD_MAX) return false;
+  if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER)) return false;
   let p: u64 = (<u64>__heap_base + 7) & ~7;
   slotsBase = <usize>p;  p += <u64>slots * SLOT_BYTES;
   eventsBase = <usize>p; p += <u64>cfg(C_EVENTS) * EVENT_BYTES;

@@ -4,7 +4,7 @@
 
 @inline export const E_NONE: u32 = 0;
 @inline export const E_BAD_METHOD: u32 = 1;      // 400 method is not a token or not followed by one SP
-@inline export const E_METHOD_LONG: u32 = 2;     // 400 method longer than METHOD_MAX
+@inline export const E_METHOD_LONG: u32 = 2;     // 400 method longer than limits.uri
 @inline export const E_BAD_TARGET: u32 = 3;      // 400 byte outside RFC 3986 in the target, or empty target
 @inline export const E_BAD_PCT: u32 = 4;         // 400 "%" not followed by two HEXDIG
 @inline export const E_FRAGMENT: u32 = 5;        // 400 "#" in the target (RFC 9112 3.2: no fragment)
@@ -35,7 +35,7 @@
 @inline export const E_CHUNK_EXT: u32 = 30;      // 400 malformed chunk extension
 @inline export const E_CHUNK_EXT_LONG: u32 = 31; // 413 chunk extensions longer than limits.chunkExt
 @inline export const E_CHUNK_DATA: u32 = 32;     // 400 chunk data not followed by CRLF
-@inline export const E_EMPTY_LINES: u32 = 33;    // 400 too many empty lines before the request line
+@inline export const E_EMPTY_LINES: u32 = 33;    // 400 (unused since empty lines are unbounded; kept: codes are append-only)
 @inline export const E_PARSE_TIMEOUT: u32 = 34;  // 408 head not complete within timeouts.parse
 @inline export const E_REQ_TIMEOUT: u32 = 35;    // 408 request not complete within timeouts.request
 @inline export const E_IDLE_TIMEOUT: u32 = 36;   // 0   no bytes within timeouts.inactivity

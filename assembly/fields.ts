@@ -82,8 +82,15 @@ let elements: u32 = 0;
 function elementFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
   elements++;
   if (which == F_TRANSFER_ENCODING) {
-    if (!isToken(p, n)) return flags | R_TE_SYNTAX;         // parameters or junk
-    if (sameName(p, n, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN)) {
+    // transfer-coding = token *( OWS ";" OWS transfer-parameter ) (RFC 9112 7): a coding we do
+    // not know is 501 with or without parameters; chunked defines none, so chunked;x is malformed.
+    let t: u32 = 0;
+    while (t < n && load<u8>(p + t) != 0x3b) t++;
+    const params = t < n;
+    while (t > 0 && is(load<u8>(p + t - 1), WS)) t--;
+    if (t == 0 || !isToken(p, t)) return flags | R_TE_SYNTAX;
+    if (sameName(p, t, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN)) {
+      if (params) return flags | R_TE_SYNTAX;
       return (flags & R_TE_CHUNKED ? flags | R_TE_TWICE : flags) | R_TE_CHUNKED | R_TE_LAST;
     }
     return (flags | R_TE_OTHER) & ~R_TE_LAST;

@@ -2,11 +2,11 @@
 // state. A token (method, target, version, field name or value) that a call's input ends inside is
 // retained by the host and handed back at the start of the next window; O_TOK records how much of it
 // was already scanned, so no byte is scanned twice however the input is split.
-import { cfg, C_URI, C_HEADERS, METHOD_MAX } from './config';
+import { cfg, C_URI, C_HEADERS } from './config';
 import { is, TCHAR, WS, FIELD_VCHAR } from './tables';
 import {
   E_BAD_METHOD, E_METHOD_LONG, E_BAD_TARGET, E_URI_LONG, E_BAD_VERSION, E_VERSION, E_BARE_CR,
-  E_BARE_LF, E_OBS_FOLD, E_BAD_NAME, E_NAME_SPACE, E_BAD_VALUE, E_FIELD_COUNT, E_EMPTY_LINES,
+  E_BARE_LF, E_OBS_FOLD, E_BAD_NAME, E_NAME_SPACE, E_BAD_VALUE, E_FIELD_COUNT,
 } from './errors';
 import {
   O_EMPTIES, O_HCOUNT, O_HBYTES, O_FIELD, O_VEND, O_TREQ, R_V11, R_TRAILER, R_M_HEAD,
@@ -23,7 +23,6 @@ import * as ctx from './context';
 @inline const CR: u32 = 13;
 @inline const LF: u32 = 10;
 @inline const SP: u32 = 32;
-@inline const MAX_EMPTY_LINES: u32 = 8;
 
 // Visible US-ASCII (0x21-0x7E): the bytes a target or version token may hold before validation.
 @inline function visible(c: u32): bool {
@@ -42,13 +41,14 @@ export function onStart(p: usize): usize {
   return p;
 }
 
-// RFC 9112 2.2: empty lines before the request line are ignored, a bounded number of them.
+// RFC 9112 2.2: empty lines before the request line are ignored. They cost no memory; the first
+// one starts the parse deadline, which bounds how long a client may send them.
 export function onStartLf(p: usize): usize {
   if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
-  const n = <u32>load<u8>(ctx.slot + O_EMPTIES) + 1;
-  if (n > MAX_EMPTY_LINES) return ctx.fail(E_EMPTY_LINES);
-  store<u8>(ctx.slot + O_EMPTIES, <u8>n);
-  if (n == 1) store<u32>(ctx.slot + O_TREQ, ctx.now);
+  if (load<u8>(ctx.slot + O_EMPTIES) == 0) {
+    store<u8>(ctx.slot + O_EMPTIES, 1);
+    store<u32>(ctx.slot + O_TREQ, ctx.now);
+  }
   ctx.setState(S_START);
   return p + 1;
 }
@@ -66,7 +66,7 @@ export function onMethod(p: usize): usize {
   const e = ctx.end;
   while (p < e && is(load<u8>(p), TCHAR)) p++;
   const n = <u32>(p - ctx.tok);
-  if (n > METHOD_MAX) return ctx.fail(E_METHOD_LONG);
+  if (n > cfg(C_URI)) return ctx.fail(E_METHOD_LONG);   // any token is a method, but not an endless one
   if (p == e) return p;
   if (load<u8>(p) != SP) return ctx.fail(E_BAD_METHOD);
   ctx.setFlags(ctx.flags | (n >= 4 ? methodFlags(ctx.tok, n) : 0));

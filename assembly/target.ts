@@ -27,17 +27,72 @@ function checkPathQuery(p: usize, n: u32): u32 {
   return E_NONE;
 }
 
+// dec-octet "." dec-octet "." dec-octet "." dec-octet, no leading zeros (RFC 3986 3.2.2).
+function checkIpv4(p: usize, n: u32): bool {
+  let i: u32 = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) { if (i >= n || load<u8>(p + i) != 0x2e) return false; i++; }
+    const a = i;
+    let v: u32 = 0;
+    while (i < n && i - a < 3 && is(load<u8>(p + i), DIGIT)) { v = v * 10 + <u32>load<u8>(p + i) - 0x30; i++; }
+    if (i == a || v > 255 || (i - a > 1 && load<u8>(p + a) == 0x30)) return false;
+  }
+  return i == n;
+}
+
+// IPv6address (RFC 3986 3.2.2): 8 groups of 1-4 HEXDIG, or fewer around one "::", the last two
+// groups optionally an IPv4 address.
+function checkIpv6(p: usize, n: u32): bool {
+  let groups: u32 = 0, gap = false, i: u32 = 0;
+  if (n >= 2 && load<u8>(p) == COLON) {
+    if (load<u8>(p + 1) != COLON) return false;
+    gap = true;
+    i = 2;
+  }
+  while (i < n) {
+    let j = i;
+    while (j < n && j - i < 5 && is(load<u8>(p + j), HEXDIG)) j++;
+    if (j < n && load<u8>(p + j) == 0x2e) {
+      if (!checkIpv4(p + i, n - i)) return false;
+      groups += 2;
+      break;
+    }
+    if (j == i || j - i > 4) return false;
+    groups++;
+    if (j == n) break;
+    if (load<u8>(p + j) != COLON || j + 1 == n) return false;
+    j++;
+    if (load<u8>(p + j) == COLON) {
+      if (gap) return false;
+      gap = true;
+      j++;
+    }
+    i = j;
+  }
+  return gap ? groups <= 7 : groups == 8;
+}
+
+// IP-literal = "[" ( IPv6address / IPvFuture ) "]" without the brackets;
+// IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ).
+function checkIpLiteral(p: usize, n: u32): bool {
+  if (n == 0) return false;
+  if ((load<u8>(p) | 0x20) != 0x76) return checkIpv6(p, n);
+  let i: u32 = 1;
+  while (i < n && is(load<u8>(p + i), HEXDIG)) i++;
+  if (i == 1 || i + 1 >= n || load<u8>(p + i) != 0x2e) return false;
+  for (i++; i < n; i++) {
+    const c = <u32>load<u8>(p + i);
+    if (c == PCT || (!is(c, REG_NAME) && c != COLON)) return false;
+  }
+  return true;
+}
+
 // uri-host [":" port] (RFC 3986 3.2.2-3.2.3). Returns E_NONE or `bad`; an "@" anywhere is userinfo.
 export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool, bad: u32): u32 {
   let i: u32 = 0;
-  if (n > 0 && load<u8>(p) == 0x5b) {            // "[" IP-literal "]"
-    i = 1;
-    while (i < n && load<u8>(p + i) != 0x5d) {
-      const c = <u32>load<u8>(p + i);
-      if (!is(c, HEXDIG) && c != COLON && c != 0x2e && !(is(c, REG_NAME) && c != PCT && (load<u8>(p + 1) | 0x20) == 0x76)) return bad;
-      i++;
-    }
-    if (i == n || i == 1) return bad;
+  if (n > 0 && load<u8>(p) == 0x5b) {
+    while (i < n && load<u8>(p + i) != 0x5d) i++;
+    if (i == n || !checkIpLiteral(p + 1, i - 1)) return bad;
     i++;
   } else {
     while (i < n) {

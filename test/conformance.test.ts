@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import JSON5 from 'json5';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMoat } from '../host/module.ts';
-import { inspectConnection } from '../host/inspect.ts';
+import { inspectConnection, type InspectResult } from '../host/inspect.ts';
 
 const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
 const MIN_CASES = 180;
@@ -153,7 +153,16 @@ function normalizeCase(file: string, c: CaseIn, index: number): Case {
     if (!(st === null || (Number.isInteger(st) && st >= 400 && st <= 599))) fail(where, `bad error status ${st}`);
     error = { status: st };
   }
-  const requests = e.requests.map((r, i): ReqNorm => {
+  // A requests element may be { repeat: {...request...}, times: n }: n copies of that request.
+  const reqList: ReqIn[] = [];
+  for (const r of e.requests as unknown[]) {
+    const o = r as { repeat?: unknown; times?: unknown };
+    if (o && typeof o === 'object' && 'repeat' in o) {
+      if (Object.keys(o).length !== 2 || !Number.isInteger(o.times) || (o.times as number) < 0) fail(where, 'bad request repeat');
+      for (let k = 0; k < (o.times as number); k++) reqList.push(o.repeat as ReqIn);
+    } else reqList.push(r as ReqIn);
+  }
+  const requests = reqList.map((r, i): ReqNorm => {
     const w = `${where} requests[${i}]`;
     checkKeys(w, r, REQ_KEYS, REQ_REQUIRED);
     if (r.version !== '1.0' && r.version !== '1.1') fail(w, `bad version ${r.version}`);
@@ -243,17 +252,17 @@ function modesFor(c: Case): Mode[] {
   return modes;
 }
 
-function normalizeResult(res: any): ResultNorm {
-  const requests: ReqNorm[] = (res?.requests ?? []).map((r: any) => ({
+function normalizeResult(res: InspectResult): ResultNorm {
+  const requests: ReqNorm[] = res.requests.map((r) => ({
     method: r.method,
     target: r.target,
     version: r.version,
     headers: r.headers,
-    body: typeof r.body_b64 === 'string' ? latin1FromB64(r.body_b64) : r.body_b64,
+    body: latin1FromB64(r.body_b64),
     trailers: r.trailers,
     keep_alive: r.keep_alive,
   }));
-  const error = res?.error == null ? null : { status: res.error.status ?? null };
+  const error = res.error === null ? null : { status: res.error.status };
   return { requests, error };
 }
 
@@ -277,7 +286,7 @@ describe('conformance corpus', () => {
     if (ONLY) expect(cases.length, `MOAT_CORPUS_ONLY=${ONLY} matched no case`).toBe(1);
   });
 
-  let moat: unknown;
+  let moat: Awaited<ReturnType<typeof loadMoat>>;
   beforeAll(async () => {
     moat = await loadMoat();
   });
@@ -286,7 +295,7 @@ describe('conformance corpus', () => {
     describe(`${c.file} ${c.name}`, () => {
       for (const mode of modesFor(c)) {
         it(mode.label, async () => {
-          const res = await (inspectConnection as any)(moat, c.raw, { ...(c.limits ? { limits: c.limits } : {}), ...mode.opts });
+          const res = await inspectConnection(moat, c.raw, { ...(c.limits ? { limits: c.limits } : {}), ...mode.opts });
           const got = normalizeResult(res);
           const raw = Buffer.from(c.raw).toString('latin1');
           const msg = `case ${c.name} (${c.file}) [${mode.label}: ${mode.info}]\n` +

@@ -34,19 +34,16 @@ const FIXED: Record<string, number> = {
   response_bad_field_value: 42, response_framing_field: 43, response_head_too_large: 44, bad_slot: 45, bad_config: 46,
 };
 
-/** Number of codes in the module: the first code whose status() is the out-of-range default. */
 let moat: Moat;
 beforeAll(async () => { moat = await loadMoat(); });
 
 describe('error codes', () => {
   it('REASONS has exactly one entry per module code', () => {
-    // The module answers 500 for any code >= E_COUNT; every listed code must be below that, and the
-    // count of codes the module knows is the count of reasons. Probe by comparing with a copy of
-    // the table size from assembly/errors.ts (E_COUNT) that the wasm exposes only through status().
+    // The module answers 500 for any code >= E_COUNT (its table size, visible only through
+    // status()); the last code, connection_closed, answers 0, so the boundary shows where the
+    // table ends and must coincide with the end of REASONS.
     const count = REASONS.length;
     expect(count).toBe(Object.keys(EXPECTED).length + HOST_ONLY.length);
-    // Codes beyond the table answer 500 (statusOf default); the last real codes answer 0, so the
-    // boundary is visible: REASONS.length - 1 is real (connection_closed → 0) and the next is not.
     expect(moat.x.status(count - 1)).toBe(0);
     expect(moat.x.status(count)).toBe(500);
     expect(moat.x.status(count + 1)).toBe(500);
