@@ -138,18 +138,18 @@ function extStep(x: u32, c: u32): u32 {
 }
 
 export function onChunkExt(p: usize): usize {
-  const s = ctx.slot, e = ctx.end, p0 = p;
-  let x = <u32>load<u8>(s + O_SUB);
+  const s = ctx.slot, e = ctx.end, limit = cfg(C_CHUNK_EXT);
+  let x = <u32>load<u8>(s + O_SUB), used = load<u32>(s + O_EXT);
+  // Length and grammar are checked byte by byte, so the verdict cannot depend on the split.
   while (p < e) {
     const next = extStep(x, load<u8>(p));
     if (next == 0) return ctx.fail(E_CHUNK_EXT);
     if (next == 0xff) break;
+    if (++used > limit) return ctx.fail(E_CHUNK_EXT_LONG);
     x = next;
     p++;
   }
-  const used = <u64>load<u32>(s + O_EXT) + <u64>(p - p0);
-  if (used > <u64>cfg(C_CHUNK_EXT)) return ctx.fail(E_CHUNK_EXT_LONG);
-  store<u32>(s + O_EXT, <u32>used);
+  store<u32>(s + O_EXT, used);
   store<u8>(s + O_SUB, <u8>x);
   if (p == e) return p;
   return sizeLineEnd(p);

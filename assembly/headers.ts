@@ -120,20 +120,23 @@ function putSecurity(mask: u32, tls: bool): void {
   }
 }
 
+// Every refusal is a security event: an application emitting bad fields may be under attack.
+function refuse(slot: u32, s: usize, code: u32, now: u32): i32 {
+  event(EV_RESPONSE, slot, code, load<u32>(s + O_CLIENT), now);
+  return -<i32>code;
+}
+
 // Returns the head length in the output area, or -(error code). The result record's verdict is
 // V_CLOSE when the connection must close once this response is sent.
 export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: u32, now: u32): i32 {
   if (!slotValid(slot)) return -<i32>E_SLOT;
-  if (status < 100 || status > 599) return -<i32>E_RESP_STATUS;
-  if (appLen > cfg(C_WINDOW)) return -<i32>E_RESP_SPACE;   // records must lie inside the window
   const s = slotPtr(slot);
+  if (status < 100 || status > 599) return refuse(slot, s, E_RESP_STATUS, now);
+  if (appLen > cfg(C_WINDOW)) return refuse(slot, s, E_RESP_SPACE, now); // records lie in the window
   pos = 0; full = false;
   putStatusLine(status);
   const mask = putAppFields(appLen, slot, now);
-  if (mask & 0x40000000) {
-    event(EV_RESPONSE, slot, mask & 0xff, load<u32>(s + O_CLIENT), now);
-    return -<i32>(mask & 0xff);
-  }
+  if (mask & 0x40000000) return refuse(slot, s, mask & 0xff, now);
   const st = <u32>load<u8>(s + O_STATE), rf = load<u32>(s + O_RFLAGS);
   let closing = false;
   if (status >= 200) {
@@ -148,7 +151,7 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
     putSecurity(mask, (load<u8>(s + O_CONN) & C_TLS) != 0);
   }
   crlf();
-  if (full) return -<i32>E_RESP_SPACE;
+  if (full) return refuse(slot, s, E_RESP_SPACE, now);
   if (closing && st != S_DEAD) store<u8>(s + O_STATE, <u8>S_CLOSED);
   store<u32>(s + O_TLAST, now);
   setResult(0, closing ? V_CLOSE : 0);

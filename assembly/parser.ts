@@ -9,7 +9,7 @@ import {
   E_BARE_LF, E_OBS_FOLD, E_BAD_NAME, E_NAME_SPACE, E_BAD_VALUE, E_FIELD_COUNT,
 } from './errors';
 import {
-  O_EMPTIES, O_HCOUNT, O_HBYTES, O_FIELD, O_VEND, O_TREQ, R_V11, R_TRAILER, R_M_HEAD,
+  O_EMPTIES, O_HCOUNT, O_HBYTES, O_RFLAGS, O_FIELD, O_VEND, O_TREQ, R_V11, R_TRAILER, R_M_HEAD,
   R_M_CONNECT, R_M_OPTIONS, R_STARTED, R_NO_VERSION, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
   S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
 } from './slots';
@@ -36,6 +36,7 @@ export function onStart(p: usize): usize {
   if (!is(c, TCHAR)) return ctx.fail(E_BAD_METHOD);
   ctx.setFlags(ctx.flags | R_STARTED);
   store<u32>(ctx.slot + O_TREQ, ctx.now);
+  store<u32>(ctx.slot + O_RFLAGS, 0);     // respond() now answers this request, not the last one
   ctx.setTok(p);
   ctx.setState(S_METHOD);
   return p;
@@ -113,7 +114,8 @@ export function onVersion(p: usize): usize {
   const n = <u32>(p - ctx.tok);
   if (n > 8) return ctx.fail(E_BAD_VERSION);
   if (p == e) return p;
-  if (load<u8>(p) != CR) return ctx.fail(E_BAD_VERSION);
+  const c = <u32>load<u8>(p);
+  if (c != CR) return ctx.fail(c == LF ? E_BARE_LF : E_BAD_VERSION);
   const err = checkVersion(ctx.tok, n);
   if (err) return ctx.fail(err);
   ctx.setState(S_LINE_LF);

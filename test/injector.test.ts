@@ -259,6 +259,30 @@ describe('Connection: close', () => {
     expect(moat.feed(slot, 0, 36, 0).verdict & (Verdict.HEAD | Verdict.DONE)).toBe(0);
   });
 
+  it('when responding while the next request on a keep-alive connection is still mid-head', async () => {
+    // The first request completed and was answered keep-alive; the second has only part of its
+    // head. A response now cannot leave the connection open: the rest of that request would be
+    // parsed and answered again (response desync). The flags of the previous request must not
+    // decide persistence.
+    const moat = await fresh();
+    const { slot } = feedRequest(moat, GET11);
+    expect(ok(moat.respond(slot, 200, 0, [], 0, 0)).close).toBe(false);
+    const part = Buffer.from('GET /next HTTP/1.1\r\nHo');
+    moat.write(part, 0);
+    expect(moat.feed(slot, 0, part.length, 0).verdict).toBe(Verdict.NEED_MORE);
+    const res = ok(moat.respond(slot, 503, 0, [], 0, 0));
+    expect(checkHead(res.head).all('Connection')).toEqual(['close']);
+    expect(res.close).toBe(true);
+  });
+
+  it('when responding on a fresh slot before any request', async () => {
+    const moat = await fresh();
+    const slot = moat.open(0, false, 0);
+    const res = ok(moat.respond(slot, 503, 0, [], 0, 0));
+    expect(checkHead(res.head).all('Connection')).toEqual(['close']);
+    expect(res.close).toBe(true);
+  });
+
   it('chunked request answered before the last chunk', async () => {
     const moat = await fresh();
     const { slot, r } = feedRequest(moat, 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
@@ -414,6 +438,16 @@ describe('refusals', () => {
     const small = ok(moat.respond(slot, 200, 0, [['X-Short', 'a']], 0, 0));
     expect(small.head.length).toBeLessThanOrEqual(256);
     checkHead(small.head);
+  });
+
+  it('a head refused for size (-44, caused by an application field) is recorded as an event of kind 4', async () => {
+    // ABI.md: event kind 4 = "response field refused or dropped"; here the field is refused because
+    // the head it would produce does not fit, and nothing is emitted, so it must be visible too.
+    const moat = await fresh({ out_bytes: 256 });
+    const { slot } = feedRequest(moat, GET11);
+    const before = moat.eventCount();
+    expect(moat.respond(slot, 200, 0, [['X-Long', 'a'.repeat(300)]], 0, 0)).toBe(-44);
+    expect(moat.events(before).events).toEqual([expect.objectContaining({ kind: EventKind.RESPONSE, slot, code: 44 })]);
   });
 
   it('a closed or never-opened slot → -45', async () => {

@@ -115,6 +115,21 @@ describe('inactivity', () => {
   });
 });
 
+describe('session', () => {
+  it('an idle connection older than timeouts.session closes silently; one mid-request gets 408', async () => {
+    const moat = await fresh({ timeout_parse_ms: NEVER, timeout_inactivity_ms: NEVER, timeout_request_ms: NEVER, timeout_session_ms: 10000 });
+    const idle = moat.open(0, false, 0);
+    const busy = moat.open(0, false, 0);
+    for (let t = 0; t < 10000; t += 1000) {
+      feed(moat, idle, FULL, t); moat.respond(idle, 200, 0, [], 0, t);
+      expect(expiredAt(moat, t)).toEqual([]);
+    }
+    feed(moat, busy, 'GET / HTTP/1.1\r\n', 9000);
+    const got = expiredAt(moat, 10000).map((e) => [e.slot, e.result.status, reasonOf(e.result.code)]);
+    expect(got).toEqual([[idle, 0, 'session_timeout'], [busy, 408, 'request_timeout']]);
+  });
+});
+
 describe('slots within their deadlines', () => {
   it('are not returned, and only the expired ones are, in slot order', async () => {
     const moat = await fresh();
