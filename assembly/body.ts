@@ -1,6 +1,7 @@
 // Message bodies: Content-Length bodies and the chunked coding (RFC 9112 6.3, 7.1). Body bytes are
 // never retained: each call reports the bytes it holds as one span and moves on, so a body never
 // costs the module memory and never reads past its declared length into a pipelined request.
+import { CR, LF, SEMI, EQ, DQUOTE, BSLASH } from './chars';
 import { cfg, C_CHUNK_EXT } from './config';
 import { is, HEXDIG, TCHAR, WS, QDTEXT, FIELD_VCHAR } from './tables';
 import { E_CHUNK_SIZE, E_CHUNK_EXT, E_CHUNK_EXT_LONG, E_CHUNK_DATA, E_BARE_CR, E_BODY_LARGE } from './errors';
@@ -12,12 +13,6 @@ import { emit, K_BODY } from './output';
 import { trailersStart } from './framing';
 import * as ctx from './context';
 
-@inline const CR: u32 = 13;
-@inline const LF: u32 = 10;
-@inline const SEMI: u32 = 0x3b;
-@inline const EQ: u32 = 0x3d;
-@inline const DQUOTE: u32 = 0x22;
-@inline const BSLASH: u32 = 0x5c;
 @inline const MAX_HEX_DIGITS: u32 = 16;   // a u64; more is an overflow attempt
 
 // Delivers min(remaining, available) bytes; returns the new position and whether all were due.

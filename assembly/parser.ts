@@ -2,6 +2,7 @@
 // state. A token (method, target, version, field name or value) that a call's input ends inside is
 // retained by the host and handed back at the start of the next window; O_TOK records how much of it
 // was already scanned, so no byte is scanned twice however the input is split.
+import { CR, LF, SP, COLON } from './chars';
 import { cfg, C_URI, C_HEADERS } from './config';
 import { is, TCHAR, WS, FIELD_VCHAR } from './tables';
 import {
@@ -20,9 +21,6 @@ import { T_HTTP_PREFIX } from './text';
 import { headDone, trailersDone } from './framing';
 import * as ctx from './context';
 
-@inline const CR: u32 = 13;
-@inline const LF: u32 = 10;
-@inline const SP: u32 = 32;
 
 // Visible US-ASCII (0x21-0x7E): the bytes a target or version token may hold before validation.
 @inline function visible(c: u32): bool {
@@ -150,7 +148,7 @@ export function onName(p: usize): usize {
   if (!ctx.countHeader(p - p0)) return e;
   if (p == e) return p;
   const c = <u32>load<u8>(p);
-  if (c != 0x3a) return ctx.fail(is(c, WS) ? E_NAME_SPACE : E_BAD_NAME);
+  if (c != COLON) return ctx.fail(is(c, WS) ? E_NAME_SPACE : E_BAD_NAME);
   if (!ctx.countHeader(1)) return e;
   const n = <u32>(p - ctx.tok), trailer = (ctx.flags & R_TRAILER) != 0;
   const id = trailer ? 0 : fieldId(ctx.tok, n);

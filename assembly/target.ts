@@ -1,18 +1,12 @@
 // request-target (RFC 9112 3.2) and Host / authority (RFC 9110 7.2, RFC 3986 3.2) validation.
 // Both run once over a complete token the parser retained, so each byte is read at most twice in
 // all (once while scanning, once here). Every read is at p + i with i < n, inside that token.
+import { PCT, SLASH, COLON, QMARK, AT, HASH, STAR, DOT, LBRACKET, RBRACKET } from './chars';
 import { is, TARGET, REG_NAME, HEXDIG, DIGIT } from './tables';
 import {
   E_NONE, E_BAD_TARGET, E_BAD_PCT, E_FRAGMENT, E_USERINFO, E_TARGET_FORM, E_HOST_BAD,
 } from './errors';
 
-@inline const PCT: u32 = 0x25;
-@inline const SLASH: u32 = 0x2f;
-@inline const COLON: u32 = 0x3a;
-@inline const QMARK: u32 = 0x3f;
-@inline const AT: u32 = 0x40;
-@inline const HASH: u32 = 0x23;
-@inline const STAR: u32 = 0x2a;
 
 // Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
 function checkPathQuery(p: usize, n: u32): u32 {
@@ -31,7 +25,7 @@ function checkPathQuery(p: usize, n: u32): u32 {
 function checkIpv4(p: usize, n: u32): bool {
   let i: u32 = 0;
   for (let part = 0; part < 4; part++) {
-    if (part > 0) { if (i >= n || load<u8>(p + i) != 0x2e) return false; i++; }
+    if (part > 0) { if (i >= n || load<u8>(p + i) != DOT) return false; i++; }
     const a = i;
     let v: u32 = 0;
     while (i < n && i - a < 3 && is(load<u8>(p + i), DIGIT)) { v = v * 10 + <u32>load<u8>(p + i) - 0x30; i++; }
@@ -52,7 +46,7 @@ function checkIpv6(p: usize, n: u32): bool {
   while (i < n) {
     let j = i;
     while (j < n && j - i < 5 && is(load<u8>(p + j), HEXDIG)) j++;
-    if (j < n && load<u8>(p + j) == 0x2e) {
+    if (j < n && load<u8>(p + j) == DOT) {
       if (!checkIpv4(p + i, n - i)) return false;
       groups += 2;
       break;
@@ -79,7 +73,7 @@ function checkIpLiteral(p: usize, n: u32): bool {
   if ((load<u8>(p) | 0x20) != 0x76) return checkIpv6(p, n);
   let i: u32 = 1;
   while (i < n && is(load<u8>(p + i), HEXDIG)) i++;
-  if (i == 1 || i + 1 >= n || load<u8>(p + i) != 0x2e) return false;
+  if (i == 1 || i + 1 >= n || load<u8>(p + i) != DOT) return false;
   for (i++; i < n; i++) {
     const c = <u32>load<u8>(p + i);
     if (c == PCT || (!is(c, REG_NAME) && c != COLON)) return false;
@@ -90,8 +84,8 @@ function checkIpLiteral(p: usize, n: u32): bool {
 // uri-host [":" port] (RFC 3986 3.2.2-3.2.3). Returns E_NONE or `bad`; an "@" anywhere is userinfo.
 export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool, bad: u32): u32 {
   let i: u32 = 0;
-  if (n > 0 && load<u8>(p) == 0x5b) {
-    while (i < n && load<u8>(p + i) != 0x5d) i++;
+  if (n > 0 && load<u8>(p) == LBRACKET) {
+    while (i < n && load<u8>(p + i) != RBRACKET) i++;
     if (i == n || !checkIpLiteral(p + 1, i - 1)) return bad;
     i++;
   } else {

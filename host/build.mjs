@@ -42,33 +42,13 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { ALLOWED_FEATURES } from "./wasm-features.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), "..");
 const require = createRequire(import.meta.url);
 
-// The only post-MVP features the module may use. Keep in sync with
-// test/helpers/wasm-check.ts (ALLOWED_FEATURES).
-const WABT_FEATURES = {
-  mutable_globals: true,
-  sign_extension: true,
-  sat_float_to_int: true,
-  bulk_memory: false,
-  simd: false,
-  reference_types: false,
-  multi_value: false,
-  tail_call: false,
-  threads: false,
-  exceptions: false,
-  memory64: false,
-  multi_memory: false,
-  extended_const: false,
-  relaxed_simd: false,
-  function_references: false,
-  gc: false,
-  annotations: false,
-  code_metadata: false,
-};
+const WABT_FEATURES = ALLOWED_FEATURES;
 
 // jco opt's default wasm-opt arguments (-Oz --low-memory-unused
 // --enable-bulk-memory --strip-debug) are wrong here: bulk memory is

@@ -26,32 +26,14 @@
 
 import { gzipSync } from "node:zlib";
 import wabtInit from "wabt";
+import { ALLOWED_FEATURES } from "../../host/wasm-features.mjs";
 import { SECTION_NAMES, WasmFormatError, WasmReader, walkSections } from "./wasm-sections.js";
 
 /** The raw-size budget for build/moat.wasm, in bytes. */
 export const MAX_MODULE_BYTES = 16384;
 
-/** Exactly the wabt feature set the module must validate under. */
-export const ALLOWED_FEATURES = Object.freeze({
-  mutable_globals: true,
-  sign_extension: true,
-  sat_float_to_int: true,
-  bulk_memory: false,
-  simd: false,
-  reference_types: false,
-  multi_value: false,
-  tail_call: false,
-  threads: false,
-  exceptions: false,
-  memory64: false,
-  multi_memory: false,
-  extended_const: false,
-  relaxed_simd: false,
-  function_references: false,
-  gc: false,
-  annotations: false,
-  code_metadata: false,
-});
+/** Exactly the wabt feature set the module must validate under (shared with the build). */
+export { ALLOWED_FEATURES };
 
 export type Rule =
   | "binary"

@@ -1,0 +1,19 @@
+// Byte values the grammar names, in one place.
+@inline export const LF: u32 = 0x0a;
+@inline export const CR: u32 = 0x0d;
+@inline export const SP: u32 = 0x20;
+@inline export const DQUOTE: u32 = 0x22;
+@inline export const HASH: u32 = 0x23;
+@inline export const PCT: u32 = 0x25;
+@inline export const STAR: u32 = 0x2a;
+@inline export const COMMA: u32 = 0x2c;
+@inline export const DOT: u32 = 0x2e;
+@inline export const SLASH: u32 = 0x2f;
+@inline export const COLON: u32 = 0x3a;
+@inline export const SEMI: u32 = 0x3b;
+@inline export const EQ: u32 = 0x3d;
+@inline export const QMARK: u32 = 0x3f;
+@inline export const AT: u32 = 0x40;
+@inline export const LBRACKET: u32 = 0x5b;
+@inline export const BSLASH: u32 = 0x5c;
+@inline export const RBRACKET: u32 = 0x5d;

@@ -1,0 +1,1 @@
+export declare const ALLOWED_FEATURES: Readonly<Record<string, boolean>>;
