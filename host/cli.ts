@@ -1,6 +1,8 @@
 // `moat` command line: one subcommand table, each command in its own file.
+import { configCommand } from './config-cli.ts';
 import { inspectCommand } from './inspect-cli.ts';
 import { serveCommand } from './serve-cli.ts';
+import { certCommand } from './cert-cli.ts';
 
 const HELP = `moat — a secure-by-default HTTP front door for microcontroller-class devices
 
@@ -14,6 +16,8 @@ moat <command> --help shows the command's options.`;
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
   inspect: inspectCommand,
+  config: configCommand,
+  cert: certCommand,
   help: async () => { process.stdout.write(HELP + '\n'); return 0; },
 };
 

@@ -8,6 +8,7 @@ import { reasonOf } from './errors.ts';
 
 export type FeedEvent =
   | { type: 'head'; request: Omit<HttpRequest, 'body'> }
+  | { type: 'body'; chunk: Buffer }
   | { type: 'request'; request: HttpRequest }
   | { type: 'error'; status: number; code: number; reason: string }
   | { type: 'close'; code: number; reason: string };
@@ -19,9 +20,12 @@ export class Feeder {
   private paused = false;
   private ended = false;
   private inRequest = false;
-  readonly assembler = new RequestAssembler();
+  readonly assembler: RequestAssembler;
 
-  constructor(private readonly moat: Moat, readonly slot: number, private readonly emit: (e: FeedEvent) => void) {}
+  /** `streamBody`: body bytes arrive as 'body' events; otherwise the 'request' event carries them. */
+  constructor(private readonly moat: Moat, readonly slot: number, private readonly emit: (e: FeedEvent) => void, streamBody = false) {
+    this.assembler = new RequestAssembler(streamBody ? (chunk) => emit({ type: 'body', chunk }) : undefined);
+  }
 
   /** Bytes waiting behind a completed request (the host stops reading the socket above a bound). */
   get pending(): number { return this.backlogBytes; }

@@ -51,8 +51,14 @@ interface Exports {
 
 let compiled: WebAssembly.Module | undefined;
 
+/** The module's bytes: embedded in a bundle (host/bundle.mjs sets globalThis.__MOAT_WASM_B64__), else WASM_PATH. */
+export function wasmBytes(): Uint8Array<ArrayBuffer> {
+  const embedded = (globalThis as { __MOAT_WASM_B64__?: string }).__MOAT_WASM_B64__;
+  return embedded ? Buffer.from(embedded, 'base64') : readFileSync(WASM_PATH);
+}
+
 export async function loadMoat(config: Partial<ModuleConfig> = {}): Promise<Moat> {
-  compiled ??= await WebAssembly.compile(readFileSync(WASM_PATH));
+  compiled ??= await WebAssembly.compile(wasmBytes());
   const instance = await WebAssembly.instantiate(compiled, {});
   return new Moat(instance.exports as unknown as Exports, config);
 }

@@ -19,13 +19,20 @@ const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLeng
 export class RequestAssembler {
   private cur: (Omit<HttpRequest, 'body'> & { body: Buffer[] }) | null = null;
 
+  /** With `onBody`, body bytes stream out as they arrive instead of being collected. */
+  constructor(private readonly onBody?: (chunk: Buffer) => void) {}
+
   get started(): boolean { return this.cur !== null; }
 
   spans(moat: Moat, count: number): void {
     for (let i = 0; i < count; i++) {
       const s = moat.span(i);
       const bytes = moat.spanBytes(s);
-      if (s.kind === SpanKind.BODY) { this.cur!.body.push(Buffer.from(bytes)); continue; }
+      if (s.kind === SpanKind.BODY) {
+        const chunk = Buffer.from(bytes);
+        if (this.onBody) this.onBody(chunk); else this.cur!.body.push(chunk);
+        continue;
+      }
       const text = latin1(bytes);
       if (s.kind === SpanKind.METHOD) {
         this.cur = { method: text, target: '', version: '1.1', headers: [], trailers: [], body: [], keepAlive: false, expectContinue: false, flags: 0 };

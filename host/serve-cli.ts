@@ -1,26 +1,56 @@
-// `moat serve`: the demo site on the embedded default config.
-import { MoatServer } from './server.ts';
-import { demoApp } from './app.ts';
+// `moat serve`: the server from a config file, or the embedded default config (the demo site).
+import { loadConfig } from './config.ts';
+import { startFromConfig } from './serve.ts';
 
-const USAGE = `usage: moat serve [--port N] [--host ADDR]
-Serves the demo site through the module on the embedded default config (default 127.0.0.1:8080).`;
+const USAGE = `usage: moat serve [--config FILE] [--port N]
+Serves HTTP (and HTTPS when the config listens on https://) through the Moat module.
+  --config FILE   JSON5 config (Ioto-style "web" section); default: the embedded demo config
+  --port N        override the port of the first listen address (0 = any free port)`;
+
+function fail(msg: string): number {
+  process.stderr.write(`moat serve: ${msg}\n`);
+  return 2;
+}
 
 export async function serveCommand(args: string[]): Promise<number> {
-  let port = 8080, host = '127.0.0.1';
+  let file: string | undefined, port: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--help' || a === '-h') { process.stdout.write(USAGE + '\n'); return 0; }
-    if (a === '--port') port = Number(args[++i]);
-    else if (a === '--host') host = args[++i] ?? '';
-    else { process.stderr.write(`moat serve: unknown argument ${a}\n${USAGE}\n`); return 2; }
+    if (a === '--config') { file = args[++i]; if (!file) return fail('--config needs a file'); }
+    else if (a === '--port') {
+      const v = args[++i];
+      port = Number(v);
+      if (v === undefined || !/^\d+$/.test(v) || port > 65535) return fail(`--port must be 0..65535, got ${JSON.stringify(v ?? '')}`);
+    } else return fail(`unknown argument ${JSON.stringify(a)} (see moat serve --help)`);
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) { process.stderr.write(`moat serve: --port must be 0..65535\n`); return 2; }
-  const server = await MoatServer.start({ port, host, app: demoApp(), log: (l) => process.stdout.write(l + '\n') });
-  process.stdout.write(`moat: serving the demo on http://${host}:${server.port}/ (Ctrl-C to stop)\n`);
+  let cfg;
+  try {
+    cfg = loadConfig(file);
+  } catch (e) {
+    process.stderr.write(`moat serve: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (port !== undefined) cfg.web.listen[0] = { ...cfg.web.listen[0], port };
+  let running;
+  try {
+    running = await startFromConfig(cfg);
+  } catch (e) {
+    process.stderr.write(`moat serve: cannot start: ${(e as Error).message}\n`);
+    return 1;
+  }
+  for (const a of running.server.addresses) {
+    const host = a.host.includes(':') ? `[${a.host}]` : a.host;
+    process.stdout.write(`moat: serving on ${a.scheme}://${host}:${a.port}/\n`);
+  }
+  process.stdout.write('moat: Ctrl-C stops (in-flight requests finish first)\n');
   await new Promise<void>((resolve) => {
-    const stop = () => { process.stdout.write('moat: shutting down\n'); server.close().then(resolve); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stop = (sig: string) => {
+      process.stdout.write(`moat: ${sig}: shutting down\n`);
+      running.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
 }

@@ -1,136 +1,157 @@
-// The Node host's socket loop: one module instance per server, every byte through feed(), every
-// response head from respond(), one tick timer for all deadlines.
+// The Node host's server: listeners from the config, one module instance for all of them, limits at
+// accept, TLS by wrapping accepted sockets (so the connection limit applies before any handshake
+// work), one tick timer for every deadline, security events drained to the log, graceful shutdown.
 import net from 'node:net';
+import tls from 'node:tls';
 import { Moat, loadMoat, ModuleConfig } from './module.ts';
-import { Feeder, FeedEvent } from './feeder.ts';
-import { Handler, AppResponse } from './app.ts';
+import { Connection, ConnectionHost, ServerLog, AccessEntry } from './connection.ts';
 import { reasonOf } from './errors.ts';
+import type { Handler, ListenSpec } from './types.ts';
 
-export interface ServerOptions { port: number; host?: string; config?: Partial<ModuleConfig>; app: Handler; log?: (line: string) => void }
+export interface SecurityEntry { time: number; kind: string; reason: string; code: number; slot: number; client: string }
+export interface ServerLogSinks extends ServerLog { security(e: SecurityEntry): void }
 
-const TICK_MS = 250;
-const MAX_BACKLOG = 64 * 1024;   // unparsed bytes held behind an unanswered request before reading stops
+export interface ServerOptions {
+  listen: ListenSpec[];
+  module?: Partial<ModuleConfig>;
+  handler: Handler;
+  /** Fields for every response (config web.headers). */
+  headers?: [string, string][];
+  /** Secure context options for https listeners (host/tls.ts builds them). */
+  tls?: tls.SecureContextOptions & { minVersion?: tls.SecureVersion };
+  /** TLS handshake deadline, ms (config timeouts.tls). */
+  tlsTimeoutMs?: number;
+  log?: Partial<ServerLogSinks>;
+}
 
-const ERROR_BODY = (status: number, reason: string) => `{"error":${status},"reason":"${reason}"}\n`;
+const TICK_MS = 100;
+const EVENT_KINDS = ['', 'reject', 'limit', 'timeout', 'response'];
 
 /** Clock for the module: u32 milliseconds that wrap. */
 const nowMs = () => Number(process.hrtime.bigint() / 1_000_000n) >>> 0;
 
-function clientHash(address = ''): number {
+/** FNV-1a of the peer address: the module's per-client key (never 0, which means unknown). */
+export function clientHash(address = ''): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
   return (h >>> 0) || 1;
 }
 
+const silent: ServerLogSinks = { access() {}, error() {}, security() {} };
+
 export class MoatServer {
-  private readonly conns = new Map<number, { socket: net.Socket; feeder: Feeder }>();
-  private readonly net: net.Server;
+  readonly moat: Moat;
+  private readonly listeners: { spec: ListenSpec; server: net.Server }[] = [];
+  private readonly conns = new Map<number, Connection>();
+  private readonly secureContext?: tls.SecureContext;
+  private readonly log: ServerLogSinks;
+  private readonly host: ConnectionHost;
   private timer?: NodeJS.Timeout;
   private eventSeq = 0;
+  private closingDown = false;
 
-  private constructor(private readonly moat: Moat, private readonly opts: ServerOptions) {
-    this.net = net.createServer((s) => this.accept(s));
+  private constructor(moat: Moat, private readonly opts: ServerOptions) {
+    this.moat = moat;
+    this.log = { ...silent, ...opts.log };
+    if (opts.listen.some((l) => l.scheme === 'https')) {
+      if (!opts.tls) throw new Error('an https listener needs TLS options');
+      this.secureContext = tls.createSecureContext(opts.tls);
+    }
+    this.host = {
+      moat, handler: opts.handler, extraFields: opts.headers ?? [], log: this.log, now: nowMs,
+      released: (c) => { this.conns.delete(c.slot); },
+    };
   }
 
   static async start(opts: ServerOptions): Promise<MoatServer> {
-    const server = new MoatServer(await loadMoat(opts.config ?? {}), opts);
-    await new Promise<void>((resolve, reject) => {
-      server.net.once('error', reject);
-      server.net.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
-    });
-    server.timer = setInterval(() => server.tick(), TICK_MS);
-    return server;
-  }
-
-  get port(): number { return (this.net.address() as net.AddressInfo).port; }
-
-  private log(line: string): void { this.opts.log?.(line); }
-
-  private accept(socket: net.Socket): void {
-    const slot = this.moat.open(clientHash(socket.remoteAddress), false, nowMs());
-    this.drainEvents();
-    if (slot < 0) { socket.destroy(); return; }
-    const feeder = new Feeder(this.moat, slot, (e) => this.onEvent(slot, e));
-    this.conns.set(slot, { socket, feeder });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk) => {
-      feeder.push(chunk, nowMs());
-      if (feeder.pending > MAX_BACKLOG) socket.pause();
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.release(slot));
-  }
-
-  private release(slot: number): void {
-    if (!this.conns.has(slot)) return;
-    this.conns.delete(slot);
-    this.moat.close(slot);
-  }
-
-  private onEvent(slot: number, e: FeedEvent): void {
-    const c = this.conns.get(slot);
-    if (!c) return;
-    if (e.type === 'head') {
-      if (e.request.expectContinue) this.sendHead(slot, 100, -1, []);
-      return;
+    const s = new MoatServer(await loadMoat(opts.module ?? {}), opts);
+    try {
+      for (const spec of opts.listen) await s.listen(spec);
+    } catch (err) {
+      await s.close(0);
+      throw err;
     }
-    if (e.type === 'close') { c.socket.destroy(); this.drainEvents(); return; }
-    if (e.type === 'error') {
-      this.send(slot, { status: e.status, fields: [['Content-Type', 'application/json']], body: ERROR_BODY(e.status, e.reason) }, false);
-      this.drainEvents();
-      return;
-    }
-    const req = e.request;
-    let res: AppResponse;
-    try { res = this.opts.app(req); } catch (err) { this.log(`app error: ${(err as Error).message}`); res = { status: 500, body: ERROR_BODY(500, 'app_error') }; }
-    this.log(`${req.method} ${req.target} ${res.status}`);
-    this.send(slot, res, req.method === 'HEAD');
+    s.timer = setInterval(() => s.tick(), TICK_MS);
+    s.timer.unref();
+    return s;
   }
 
-  private sendHead(slot: number, status: number, length: number, fields: [string, string][]): { head: Uint8Array; close: boolean } | null {
-    const r = this.moat.respond(slot, status, length, fields, 0, nowMs());
-    if (typeof r === 'number') { this.log(`respond refused: ${reasonOf(-r)}`); return null; }
-    this.conns.get(slot)?.socket.write(r.head);
-    return r;
+  private listen(spec: ListenSpec): Promise<void> {
+    const server = net.createServer({ pauseOnConnect: false }, (socket) => this.accept(socket, spec.scheme === 'https'));
+    this.listeners.push({ spec, server });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(spec.port, spec.host || undefined, () => { server.off('error', reject); resolve(); });
+    });
   }
 
-  private send(slot: number, res: AppResponse, headOnly: boolean): void {
-    const c = this.conns.get(slot)!;
-    const body = typeof res.body === 'string' ? Buffer.from(res.body) : res.body ?? Buffer.alloc(0);
-    const r = this.sendHead(slot, res.status, body.length, res.fields ?? [])
-      ?? this.sendHead(slot, 500, 0, []);                 // the app's fields were refused
-    if (!r) { c.socket.destroy(); return; }
-    if (!headOnly && body.length) c.socket.write(body);
-    if (r.close) { c.socket.end(); return; }
-    c.socket.resume();
-    setImmediate(() => c.feeder.resume(nowMs()));
+  /** Bound addresses, in listen order (port 0 in the config becomes the real port here). */
+  get addresses(): { scheme: 'http' | 'https'; host: string; port: number }[] {
+    return this.listeners.map(({ spec, server }) => {
+      const a = server.address() as net.AddressInfo;
+      return { scheme: spec.scheme, host: a.address, port: a.port };
+    });
+  }
+
+  get port(): number { return this.addresses[0].port; }
+
+  private accept(raw: net.Socket, secure: boolean): void {
+    if (this.closingDown) { raw.destroy(); return; }
+    const address = raw.remoteAddress ?? '';
+    const slot = this.moat.open(clientHash(address), secure, nowMs());
+    if (slot < 0) { raw.destroy(); this.drainEvents(); return; }       // over a limit: no bytes at all
+    const socket = secure ? new tls.TLSSocket(raw, { isServer: true, secureContext: this.secureContext }) : raw;
+    const conn = new Connection(this.host, socket, slot, { address, tls: secure });
+    this.conns.set(slot, conn);
+    if (!secure) { conn.start(); return; }
+    raw.on('close', () => socket.destroy());
+    socket.once('secure', () => conn.start());
+    socket.on('error', (err) => this.log.error('debug', 'tls error', { client: address, message: err.message }));
   }
 
   private tick(): void {
-    for (const { slot, result } of this.moat.expired(nowMs())) {
+    const now = nowMs();
+    for (const { slot, result } of this.moat.expired(now)) {
       const c = this.conns.get(slot);
-      if (!c) continue;
-      this.log(`timeout slot ${slot}: ${reasonOf(result.code)}`);
-      if (result.status) this.send(slot, { status: result.status, body: ERROR_BODY(result.status, reasonOf(result.code)) }, false);
-      else c.socket.destroy();
+      if (c) {
+        this.log.error('debug', 'deadline passed', { slot, client: c.client.address, reason: reasonOf(result.code) });
+        c.expire(result);
+      }
+    }
+    const tlsLimit = this.opts.tlsTimeoutMs ?? 10_000;
+    for (const c of this.conns.values()) {
+      if (!c.secure && ((now - c.openedAt) >>> 0) >= tlsLimit) {
+        this.log.security({ time: Date.now(), kind: 'timeout', reason: 'tls_handshake_timeout', code: 0, slot: c.slot, client: c.client.address });
+        c.socket.destroy();
+      }
     }
     this.drainEvents();
   }
 
-  private drainEvents(): void {
+  drainEvents(): void {
     const { events, next, lost } = this.moat.events(this.eventSeq);
     this.eventSeq = next;
-    if (lost) this.log(`security events lost: ${lost}`);
-    for (const ev of events) this.log(`security event kind=${ev.kind} slot=${ev.slot} reason=${reasonOf(ev.code)}`);
+    if (lost) this.log.error('warn', 'security events lost (ring overrun)', { lost });
+    for (const ev of events) {
+      this.log.security({
+        time: Date.now(), kind: EVENT_KINDS[ev.kind] ?? String(ev.kind), reason: reasonOf(ev.code), code: ev.code,
+        slot: ev.slot, client: this.conns.get(ev.slot)?.client.address ?? '',
+      });
+    }
   }
 
-  /** Stops accepting, lets in-flight responses finish, then closes what is left. */
-  async close(graceMs = 2000): Promise<void> {
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes the rest. */
+  async close(graceMs = 5000): Promise<void> {
+    this.closingDown = true;
+    const stopped = Promise.all(this.listeners.map(({ server }) => new Promise<void>((r) => server.close(() => r()))));
+    for (const c of this.conns.values()) c.shutdown();
+    const deadline = Date.now() + graceMs;
+    while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.conns.values()) c.socket.destroy();
     clearInterval(this.timer);
-    const closed = new Promise<void>((r) => this.net.close(() => r()));
-    for (const { socket, feeder } of this.conns.values()) if (!feeder.midRequest) socket.end();
-    const timer = setTimeout(() => { for (const { socket } of this.conns.values()) socket.destroy(); }, graceMs);
-    await closed;
-    clearTimeout(timer);
+    this.drainEvents();
+    await stopped;
   }
 }
+
+export type { AccessEntry };

@@ -2,8 +2,9 @@
 // a timeout so nothing hangs, and every test closes its server and sockets.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MoatServer } from '../host/server.ts';
-import { demoApp } from '../host/app.ts';
+import type { MoatServer } from '../host/server.ts';
+import { loadConfig } from '../host/config.ts';
+import { startFromConfig } from '../host/serve.ts';
 import type { ModuleConfig } from '../host/module.ts';
 
 const WAIT = 4000;
@@ -22,7 +23,10 @@ afterEach(async () => {
 });
 
 async function start(config: Partial<ModuleConfig> = {}): Promise<MoatServer> {
-  const server = await MoatServer.start({ port: 0, app: demoApp(), config });
+  const cfg = loadConfig();
+  cfg.web.listen = [{ scheme: 'http', host: '127.0.0.1', port: 0 }];
+  cfg.log = { access: { path: null, format: 'common' }, error: { path: null, level: 'error' }, security: { path: null } };
+  const { server } = await startFromConfig(cfg, { moduleOverrides: config });
   servers.push(server);
   return server;
 }

@@ -1,0 +1,213 @@
+// One client connection: socket bytes → Feeder → module verdicts → handler → respond() → socket.
+// One request is answered at a time; the feeder stays paused at a message boundary until the
+// response is fully written, so a pipelining or slow-reading client cannot make the host buffer
+// more than one response and one socket read of input.
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { Moat, RequestFlag, FeedResult } from './module.ts';
+import { Feeder, FeedEvent } from './feeder.ts';
+import { IncomingRequest } from './app-request.ts';
+import type { HttpRequest } from './request.ts';
+import { reasonOf } from './errors.ts';
+import type { AppReply, Handler } from './types.ts';
+
+export interface AccessEntry {
+  client: string; method: string; target: string; version: string; status: number;
+  bytes: number; durationMs: number; tls: boolean;
+}
+export interface ServerLog {
+  access(e: AccessEntry): void;
+  error(level: 'error' | 'warn' | 'info' | 'debug', msg: string, fields?: Record<string, unknown>): void;
+}
+export interface ConnectionHost {
+  moat: Moat;
+  handler: Handler;
+  /** Fields from config `web.headers`, sent on every response. */
+  extraFields: [string, string][];
+  log: ServerLog;
+  now(): number;
+  /** Called once the socket is gone and the slot closed. */
+  released(conn: Connection): void;
+}
+
+const MAX_BACKLOG = 64 * 1024;   // unparsed input held behind an unanswered request before reading stops
+const RESPOND_CLOSE = 1;
+
+const errorBody = (status: number, reason: string) => `{"error":${status},"reason":"${reason}"}\n`;
+
+export class Connection {
+  readonly feeder: Feeder;
+  readonly openedAt: number;
+  /** False until a TLS handshake completes (always true on plain TCP). */
+  secure: boolean;
+  private current: IncomingRequest | null = null;
+  private currentStarted = 0;
+  private parsedCurrent = false;   // the module reported DONE for the current request
+  private answered = false;        // a head for the current request went out
+  private closing = false;
+  private gone = false;
+
+  constructor(private readonly host: ConnectionHost, readonly socket: Socket, readonly slot: number,
+              readonly client: { address: string; tls: boolean }) {
+    this.openedAt = host.now();
+    this.secure = !client.tls;
+    this.feeder = new Feeder(host.moat, slot, (e) => this.onEvent(e), true);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.release());
+  }
+
+  /** Starts reading (after the TLS handshake on TLS). */
+  start(): void {
+    this.secure = true;
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => {
+      this.feeder.push(chunk, this.host.now());
+      if (this.feeder.pending > MAX_BACKLOG) this.socket.pause();
+    });
+  }
+
+  /** True while a request is being received or answered (graceful shutdown waits for these). */
+  get busy(): boolean { return this.current !== null || this.feeder.midRequest; }
+
+  private release(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.current?.fail(new Error('connection closed'));
+    this.host.moat.close(this.slot);
+    this.host.released(this);
+  }
+
+  private onEvent(e: FeedEvent): void {
+    switch (e.type) {
+      case 'head': return this.onHead(e.request);
+      case 'body': this.current?.push(e.chunk); return;
+      case 'request':
+        this.parsedCurrent = true;
+        this.current?.end(e.request.trailers);
+        if (this.answered) this.next();
+        return;
+      case 'error': return this.onError(e.status, e.code);
+      case 'close': this.socket.destroy(); return;
+    }
+  }
+
+  private onHead(head: Omit<HttpRequest, 'body'>): void {
+    const req = new IncomingRequest(head, this.client);
+    this.current = req;
+    this.currentStarted = Date.now();
+    this.parsedCurrent = false;
+    this.answered = false;
+    if (head.flags & RequestFlag.EXPECT_CONTINUE) this.writeHead(100, -1, [], 0);
+    void this.run(req, head.flags);
+  }
+
+  private async run(req: IncomingRequest, flags: number): Promise<void> {
+    let reply: AppReply;
+    try {
+      reply = await this.host.handler(req);
+    } catch (err) {
+      this.host.log.error('error', 'handler failed', { target: req.target, message: (err as Error).message });
+      reply = { status: 500, fields: [['Content-Type', 'application/json']], body: errorBody(500, 'handler_error') };
+    }
+    if (this.current !== req || this.answered || this.gone) {           // an error or timeout answered first
+      if (reply.body && typeof reply.body === 'object' && 'stream' in reply.body) reply.body.stream.destroy();
+      return;
+    }
+    await this.send(req, reply, (flags & RequestFlag.HEAD_METHOD) !== 0);
+  }
+
+  /** Writes a response head through the module; returns whether the connection must close. */
+  private writeHead(status: number, length: number, fields: [string, string][], opts: number): { close: boolean; bytes: number } | null {
+    const r = this.host.moat.respond(this.slot, status, length, fields, opts, this.host.now());
+    if (typeof r === 'number') {
+      this.host.log.error('error', 'response refused by the module', { status, reason: reasonOf(-r) });
+      return null;
+    }
+    this.socket.write(r.head);
+    return { close: r.close, bytes: r.head.length };
+  }
+
+  private async send(req: IncomingRequest, reply: AppReply, headOnly: boolean): Promise<void> {
+    this.answered = true;
+    const body = reply.body;
+    let buf: Buffer | null = null, stream: Readable | null = null, length = -1;
+    if (typeof body === 'string') buf = Buffer.from(body);
+    else if (Buffer.isBuffer(body)) buf = body;
+    else if (body) { stream = body.stream; length = body.length ?? -1; }
+    if (buf) length = buf.length;
+    if (!body) length = 0;
+    let head = this.writeHead(reply.status, length, [...this.host.extraFields, ...(reply.fields ?? [])], this.closing ? RESPOND_CLOSE : 0);
+    if (!head) {                                   // the app's fields were refused: a plain 500, then close
+      stream?.destroy();
+      stream = null;
+      buf = Buffer.from(errorBody(500, 'response_refused'));
+      head = this.writeHead(500, buf.length, [['Content-Type', 'application/json']], RESPOND_CLOSE);
+      if (!head) { this.socket.destroy(); return; }
+    }
+    let bytes = 0;
+    if (headOnly) stream?.destroy();
+    else if (buf) { bytes = buf.length; await this.write(buf); }
+    else if (stream) bytes = await this.pipe(stream, length < 0 && req.version === '1.1');
+    this.host.log.access({ client: this.client.address, method: req.method, target: req.target, version: req.version, status: head === null ? 500 : reply.status, bytes, durationMs: Date.now() - this.currentStarted, tls: this.client.tls });
+    if (head.close || this.closing) { this.closing = true; this.socket.end(); return; }
+    if (this.parsedCurrent) this.next();
+  }
+
+  /** The current exchange is over: let the feeder parse the next pipelined request. */
+  private next(): void {
+    this.current = null;
+    this.socket.resume();
+    setImmediate(() => { if (!this.gone) this.feeder.resume(this.host.now()); });
+  }
+
+  private write(buf: Buffer): Promise<void> {
+    if (this.gone) return Promise.resolve();
+    return new Promise((resolve) => { if (this.socket.write(buf)) resolve(); else this.socket.once('drain', resolve).once('close', resolve); });
+  }
+
+  /** Streams a body with backpressure; chunked framing when the length is unknown on HTTP/1.1. */
+  private async pipe(stream: Readable, chunked: boolean): Promise<number> {
+    let n = 0;
+    try {
+      for await (const c of stream) {
+        const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c);
+        if (!chunk.length) continue;
+        n += chunk.length;
+        await this.write(chunked ? Buffer.concat([Buffer.from(chunk.length.toString(16) + '\r\n'), chunk, Buffer.from('\r\n')]) : chunk);
+        if (this.gone) { stream.destroy(); break; }
+      }
+      if (chunked) await this.write(Buffer.from('0\r\n\r\n'));
+    } catch (err) {
+      this.host.log.error('error', 'response body stream failed', { message: (err as Error).message });
+      this.closing = true;
+      this.socket.destroy();
+    }
+    return n;
+  }
+
+  private onError(status: number, code: number): void {
+    const req = this.current;
+    req?.fail(new Error(reasonOf(code)));
+    if (this.answered) { this.socket.destroy(); return; }     // a head already went out
+    this.answered = true;
+    this.closing = true;
+    const reason = reasonOf(code);
+    const body = Buffer.from(errorBody(status, reason));
+    const head = this.writeHead(status, body.length, [['Content-Type', 'application/json']], RESPOND_CLOSE);
+    if (!head) { this.socket.destroy(); return; }
+    this.socket.end(body);
+    this.host.log.access({ client: this.client.address, method: req?.method ?? '-', target: req?.target ?? '-', version: req?.version ?? '-', status, bytes: body.length, durationMs: req ? Date.now() - this.currentStarted : 0, tls: this.client.tls });
+  }
+
+  /** A deadline passed (module tick): answer 408 when nothing went out yet, else just close. */
+  expire(result: FeedResult): void {
+    if (result.status && !this.answered && this.secure) this.onError(result.status, result.code);
+    else this.socket.destroy();
+  }
+
+  /** Graceful shutdown: idle connections close now, busy ones after their response. */
+  shutdown(): void {
+    this.closing = true;
+    if (!this.busy) this.socket.end();
+  }
+}

@@ -1,0 +1,68 @@
+// Routing: config routes (web.routes) → named handlers.
+//
+// Matching is a plain string prefix match on the request path, as Ioto does: the longest matching
+// `match` wins (ties: the earlier route). It is NOT segment-aware — "/api" also matches
+// "/apiary" and "/api-docs"; write "/api/" when only the subtree is meant. "" and "/" match every
+// path.
+//
+// The path is compared in one canonical form (RFC 3986 §6.2.2): percent-escapes of unreserved
+// characters (ALPHA DIGIT - . _ ~) are decoded and other escapes have upper-case hex, on both the
+// route and the request side, so "/%61dmin" cannot dodge a route for "/admin". Nothing else is
+// normalised (no dot-segment removal, no slash merging): a handler receives `req.path` untouched
+// and must refuse what it cannot serve safely (host/static.ts refuses dot-segments and the like).
+//
+// Methods: `methods: null` allows any; HEAD is allowed wherever GET is. A method outside the list
+// → 405 with `Allow`; no route → 404. Error replies are small JSON bodies.
+import type { AppReply, Handler, RouteSpec } from './types.ts';
+
+/** A JSON reply: `Content-Type: application/json`, body `JSON.stringify(value)`. */
+export function json(status: number, value: unknown, fields: [string, string][] = []): AppReply {
+  return { status, fields: [['Content-Type', 'application/json'], ...fields], body: JSON.stringify(value) };
+}
+
+/** `{"error":404,"reason":"not_found"}` as a JSON reply (extra fields, e.g. Allow, appended). */
+export function errorReply(status: number, reason: string, fields: [string, string][] = []): AppReply {
+  return json(status, { error: status, reason }, fields);
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/** The form paths are compared in: unreserved escapes decoded, other escapes upper-cased. */
+export function canonicalPath(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(c) ? c : '%' + hex.toUpperCase();
+  });
+}
+
+interface CompiledRoute { prefix: string; allowed: Set<string> | null; allow: string; handler: Handler }
+
+/** One handler that dispatches by route. Throws at creation on an unknown handler name or a bad method. */
+export function createRouter(routes: RouteSpec[], handlers: Record<string, Handler>): Handler {
+  const compiled: CompiledRoute[] = routes.map((r, index) => {
+    if (!Object.hasOwn(handlers, r.handler) || typeof handlers[r.handler] !== 'function') {
+      const known = Object.keys(handlers).sort().join(', ') || 'none';
+      throw new Error(`route ${index} ("${r.match}"): unknown handler "${r.handler}" (known: ${known})`);
+    }
+    let allowed: Set<string> | null = null;
+    if (r.methods !== null) {
+      for (const m of r.methods) {
+        if (!TOKEN.test(m) || m !== m.toUpperCase()) throw new Error(`route ${index} ("${r.match}"): bad method "${m}" (upper-case token expected)`);
+      }
+      allowed = new Set(r.methods);
+      if (allowed.has('GET')) allowed.add('HEAD');
+    }
+    return { prefix: canonicalPath(r.match), allowed, allow: allowed ? [...allowed].join(', ') : '', handler: handlers[r.handler] };
+  });
+  // Longest prefix first; equal lengths keep config order (sort is stable).
+  compiled.sort((a, b) => b.prefix.length - a.prefix.length);
+
+  return (req) => {
+    const path = canonicalPath(req.path);
+    const route = compiled.find((r) => path.startsWith(r.prefix));
+    if (!route) return errorReply(404, 'not_found');
+    if (route.allowed && !route.allowed.has(req.method)) return errorReply(405, 'method_not_allowed', [['Allow', route.allow]]);
+    return route.handler(req);
+  };
+}

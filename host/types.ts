@@ -1,0 +1,75 @@
+// Contracts between the host's parts: the resolved config (host/config.ts produces it), the
+// application interface (routes, static files and handlers use it) and the log sinks.
+import type { Readable } from 'node:stream';
+
+/** Milliseconds; `Infinity` = never. */
+export type Millis = number;
+
+export interface ListenSpec { scheme: 'http' | 'https'; host: string; port: number }
+
+export interface RouteSpec {
+  /** Path prefix ("" or "/" matches everything); the longest matching prefix wins. */
+  match: string;
+  /** Allowed methods (upper case); null = any. HEAD is allowed wherever GET is. */
+  methods: string[] | null;
+  /** Name of a handler registered by the application ("file" = the static document root). */
+  handler: string;
+  /** Role a later issue checks (kept and validated as a string now). */
+  role: string | null;
+}
+
+export interface MoatConfig {
+  web: {
+    listen: ListenSpec[];
+    /** Absolute path of the document root, or null for none. */
+    documents: string | null;
+    index: string;
+    limits: {
+      body: number; form: number; upload: number; header: number; headers: number; uri: number;
+      chunkExt: number; connections: number; clientConnections: number; clientRequests: number; sessions: number;
+    };
+    timeouts: { parse: Millis; inactivity: Millis; request: Millis; session: Millis; tls: Millis };
+    /** Extra response fields sent on every response (validated by the module like app fields). */
+    headers: [string, string][];
+    routes: RouteSpec[];
+    sessions: { cookie: string; enable: boolean; sameSite: 'Strict' | 'Lax' | 'None'; timeout: Millis };
+  };
+  tls: { certificate: string; key: string; hsts: { maxAge: number; subdomains: boolean } | null } | null;
+  log: {
+    /** "stdout", "stderr", an absolute file path, or null (off). */
+    access: { path: string | null; format: 'common' | 'json' };
+    error: { path: string | null; level: 'error' | 'warn' | 'info' | 'debug' };
+    security: { path: string | null };
+  };
+  moat: { stealth: boolean };
+}
+
+/** What a handler sees. Body bytes stream in as the module reports them. */
+export interface AppRequest {
+  method: string;
+  /** Raw request-target as sent. */
+  target: string;
+  /** Path of the target (origin or absolute form), still percent-encoded. */
+  path: string;
+  query: string;
+  version: '1.0' | '1.1';
+  headers: [string, string][];
+  /** First value of a field, case-insensitive. */
+  header(name: string): string | undefined;
+  trailers: [string, string][];
+  client: { address: string; tls: boolean };
+  /** Body chunks (already limited by the module). */
+  body(): AsyncIterable<Buffer>;
+  /** Whole body; rejects past `max` bytes. */
+  bytes(max?: number): Promise<Buffer>;
+  json(): Promise<unknown>;
+}
+
+export interface AppReply {
+  status: number;
+  fields?: [string, string][];
+  /** A stream needs `length` for Content-Length, otherwise it is sent chunked (HTTP/1.1). */
+  body?: Buffer | string | { stream: Readable; length?: number };
+}
+
+export type Handler = (req: AppRequest) => AppReply | Promise<AppReply>;
