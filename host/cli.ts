@@ -7,7 +7,9 @@ import { certCommand } from './cert-cli.ts';
 const HELP = `moat — a secure-by-default HTTP front door for microcontroller-class devices
 
 usage: moat <command> [options]
-  serve     serve HTTP through the module (demo site on the embedded default config)
+  serve     serve HTTP/HTTPS through the module (demo site on the embedded default config)
+  config    check a config file, or compile it to the module's binary blob (or a C array)
+  cert      create a self-signed development certificate and key for https listeners
   inspect   replay connections given as JSON Lines on stdin through the parser
   help      this text
 

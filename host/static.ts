@@ -133,7 +133,7 @@ class FileBody extends Readable {
     const buf = Buffer.allocUnsafe(n);
     this.fh.read(buf, 0, n, this.pos).then(({ bytesRead }) => {
       if (this.destroyed) return;
-      if (bytesRead === -1) { this.destroy(new Error(`file shrank while being sent (${this.pos} of ${this.length} bytes)`)); return; }
+      if (bytesRead === 0) { this.destroy(new Error(`file shrank while being sent (${this.pos} of ${this.length} bytes)`)); return; }
       this.pos += bytesRead;
       this.push(bytesRead < n ? buf.subarray(0, bytesRead) : buf);
     }, (err: Error) => this.destroy(err));

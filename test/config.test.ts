@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ConfigError, DEFAULT_CONFIG_PATH, compileConfig, loadConfig, moduleDefaults, parseConfig, toModuleConfig, validateConfig,
+  ConfigError, DEFAULT_CONFIG_PATH, compileConfig, defaultConfigText, loadConfig, moduleDefaults, parseConfig, toModuleConfig, validateConfig,
 } from '../host/config.ts';
 import { ConfigWord, NEVER, Verdict, encodeConfig, loadMoat, type ModuleConfig } from '../host/module.ts';
 import { formatDuration, formatSize, parseCount, parseDuration, parseSize } from '../host/units.ts';
@@ -284,6 +284,17 @@ describe('the embedded default', () => {
     expect(cfg.tls).toBeNull();
     expect(cfg.log).toEqual({ access: { path: 'stdout', format: 'common' }, error: { path: 'stderr', level: 'info' }, security: { path: 'stderr' } });
     expect(cfg.moat).toEqual({ stealth: false });
+  });
+
+  it('a bundle\'s embedded copy of the text wins over the file', () => {
+    const g = globalThis as { __MOAT_DEFAULT_CONFIG__?: string };
+    expect(defaultConfigText()).toContain("listen: ['http://127.0.0.1:8080']");
+    g.__MOAT_DEFAULT_CONFIG__ = '{ /* bundled */ }';
+    try {
+      expect(defaultConfigText()).toBe('{ /* bundled */ }');
+    } finally {
+      delete g.__MOAT_DEFAULT_CONFIG__;
+    }
   });
 
   it('is the same file loaded by name', () => {

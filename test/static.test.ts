@@ -1,7 +1,7 @@
 // host/static.ts called directly with hand-built requests, on a real temp document root with a
 // sentinel file OUTSIDE it: traversal attempts are refused and never return the sentinel's bytes.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, statSync, truncateSync, utimesSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, statSync, truncateSync, utimesSync, readdirSync, readlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,6 +203,7 @@ describe('parsePath', () => {
     expect(parsePath('/.well-known/x')).toEqual({ ok: true, segments: ['.well-known', 'x'], trailingSlash: false });
     expect(parsePath('/a/%2e%2e')).toEqual({ ok: false, status: 400 });
     expect(parsePath('/a/.git/config')).toEqual({ ok: false, status: 404 });
+    for (const raw of ['/a b.txt', '/caf\u00e9.txt', '/a\tb', '/x\u0000']) expect(parsePath(raw), raw).toEqual({ ok: false, status: 400 });  // raw bytes outside the target grammar
   });
 });
 
@@ -376,7 +377,10 @@ describe('conditional requests', () => {
 });
 
 describe('file bodies', () => {
-  const openFds = () => readdirSync('/proc/self/fd').length;
+  /** Open descriptors on files under the temp dir (Linux /proc). */
+  const openFds = () => readdirSync('/proc/self/fd').filter((fd) => {
+    try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(base); } catch { return false; }
+  }).length;
 
   it('fails the stream instead of sending a short body when the file shrinks', async () => {
     const p = join(root, 'shrinks.bin');
@@ -396,16 +400,25 @@ describe('file bodies', () => {
   });
 
   it('releases file descriptors: after reading, after destroy before reading, for HEAD and 304', async () => {
-    const before = openFds();
+    const held: Readable[] = [];                                   // keep streams reachable: no GC closing for us
+    await new Promise((res) => setTimeout(res, 20));               // earlier tests' streams finish closing
     const etag = field(await get('/notes.txt', { method: 'HEAD' }), 'ETag')!;
-    for (let i = 0; i < 20; i++) {
-      await bodyBytes(await get('/notes.txt'));
-      const r = await get('/style.css');
-      (r.body as { stream: Readable }).stream.destroy();
-      await get('/notes.txt', { method: 'HEAD' });
-      await get('/notes.txt', { headers: [['If-None-Match', etag]] });
+    expect(openFds()).toBe(0);
+    const open = await get('/notes.txt');
+    expect(openFds()).toBe(1);                                     // the count sees an unread body's file
+    await bodyBytes(open);
+    for (let i = 0; i < 10; i++) {
+      const read = await get('/notes.txt');
+      held.push((read.body as { stream: Readable }).stream);
+      await bodyBytes(read);
+      const unread = await get('/style.css');
+      held.push((unread.body as { stream: Readable }).stream);
+      (unread.body as { stream: Readable }).stream.destroy();
+      held.push(...[await get('/notes.txt', { method: 'HEAD' }), await get('/notes.txt', { headers: [['If-None-Match', etag]] })]
+        .map((r) => (r.body as { stream: Readable } | undefined)?.stream).filter((s): s is Readable => !!s));
     }
     await new Promise((res) => setTimeout(res, 50));
-    expect(openFds()).toBeLessThanOrEqual(before + 2);
+    expect(openFds()).toBe(0);
+    expect(held.length).toBeGreaterThan(20);
   });
 });
