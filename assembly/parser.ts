@@ -10,12 +10,13 @@ import {
   E_BARE_LF, E_OBS_FOLD, E_BAD_NAME, E_NAME_SPACE, E_BAD_VALUE, E_FIELD_COUNT,
 } from './errors';
 import {
-  O_EMPTIES, O_HCOUNT, O_HBYTES, O_RFLAGS, O_FIELD, O_VEND, O_TREQ, R_V11, R_TRAILER, R_M_HEAD,
+  O_EMPTIES, O_HCOUNT, O_HBYTES, O_RFLAGS, O_FIELD, O_TREQ, R_V11, R_TRAILER, R_M_HEAD,
   R_M_CONNECT, R_M_OPTIONS, R_STARTED, R_NO_VERSION, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
   S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
 } from './slots';
 import { emit, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
 import { checkTarget } from './target';
+import { scanValue, scanVisible } from './scan';
 import { fieldId, applyField } from './fields';
 import { T_HTTP_PREFIX } from './text';
 import { headDone, trailersDone } from './framing';
@@ -77,7 +78,7 @@ export function onMethod(p: usize): usize {
 
 export function onTarget(p: usize): usize {
   const e = ctx.end;
-  while (p < e && visible(load<u8>(p))) p++;
+  p = scanVisible(p, e);
   const n = <u32>(p - ctx.tok);
   if (n > cfg(C_URI)) return ctx.fail(E_URI_LONG);
   if (p == e) return p;
@@ -168,26 +169,20 @@ export function onOws(p: usize): usize {
   if (c == CR) return valueEnd(p, p, 0);
   if (!is(c, FIELD_VCHAR)) return ctx.fail(c == LF ? E_BARE_LF : E_BAD_VALUE);
   ctx.setTok(p);
-  store<u16>(ctx.slot + O_VEND, 0);
   ctx.setState(S_VALUE);
   return p;
 }
 
 export function onValue(p: usize): usize {
   const e = ctx.end, p0 = p, t = ctx.tok;
-  let vend = <usize>load<u16>(ctx.slot + O_VEND);
-  while (p < e) {
-    const c = <u32>load<u8>(p);
-    if (is(c, FIELD_VCHAR)) { p++; vend = p - t; continue; }
-    if (!is(c, WS)) break;
-    p++;
-  }
+  p = scanValue(p, e);
   if (!ctx.countHeader(p - p0)) return e;
-  store<u16>(ctx.slot + O_VEND, <u16>vend);
   if (p == e) return p;
   const c = <u32>load<u8>(p);
   if (c != CR) return ctx.fail(c == LF ? E_BARE_LF : E_BAD_VALUE);
-  return valueEnd(p, t, <u32>vend);
+  let v = p;                                   // trim trailing OWS: the whole value is in the window
+  while (v > t && is(load<u8>(v - 1), WS)) v--;
+  return valueEnd(p, t, <u32>(v - t));
 }
 
 // The value [t, t+n) is complete (OWS trimmed) and p is at its CR.

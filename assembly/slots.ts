@@ -6,7 +6,7 @@
 //  3 u8  empties    empty lines before request    44 u32 tReq      ms, first byte of request
 //  4 u16 tok        bytes of the retained token   48 u32 tLast     ms, last bytes in or out
 //                   already scanned               52 u32 client    host's hash of client address
-//  6 u16 vend       trimmed value end in token    56 u32 rflags    flags of the request being answered
+//  6 u16 (spare)                                    56 u32 rflags    flags of the request being answered
 //  8 u32 flags      request flags (R_*)           60 u8  conn      C_* bits
 // 12 u32 hbytes     field section bytes           61 u8  err       sticky error code
 // 16 u32 hcount     field lines                   62 u16 (spare)
@@ -22,7 +22,6 @@ import { cfg, C_SLOTS, slotsBase, SLOT_BYTES } from './config';
 @inline export const O_FIELD: u32 = 2;
 @inline export const O_EMPTIES: u32 = 3;
 @inline export const O_TOK: u32 = 4;
-@inline export const O_VEND: u32 = 6;
 @inline export const O_FLAGS: u32 = 8;
 @inline export const O_HBYTES: u32 = 12;
 @inline export const O_HCOUNT: u32 = 16;

@@ -193,7 +193,7 @@ export class Connection {
     this.closing = true;
     const reason = reasonOf(code);
     const body = Buffer.from(errorBody(status, reason));
-    const head = this.writeHead(status, body.length, [['Content-Type', 'application/json']], RESPOND_CLOSE);
+    const head = this.writeHead(status, body.length, [...this.host.extraFields, ['Content-Type', 'application/json']], RESPOND_CLOSE);
     if (!head) { this.socket.destroy(); return; }
     this.socket.end(body);
     this.host.log.access({ client: this.client.address, method: req?.method ?? '-', target: req?.target ?? '-', version: req?.version ?? '-', status, bytes: body.length, durationMs: req ? Date.now() - this.currentStarted : 0, tls: this.client.tls });

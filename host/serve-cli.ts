@@ -39,12 +39,8 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.stderr.write(`moat serve: cannot start: ${(e as Error).message}\n`);
     return 1;
   }
-  for (const a of running.server.addresses) {
-    const host = a.host.includes(':') ? `[${a.host}]` : a.host;
-    process.stdout.write(`moat: serving on ${a.scheme}://${host}:${a.port}/\n`);
-  }
-  process.stdout.write('moat: Ctrl-C stops (in-flight requests finish first)\n');
-  await new Promise<void>((resolve) => {
+  // Handlers first, then the "serving on" line: a supervisor may signal as soon as it reads it.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       process.stdout.write(`moat: ${sig}: shutting down\n`);
       running.close().then(resolve);
@@ -52,5 +48,11 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  for (const a of running.server.addresses) {
+    const host = a.host.includes(':') ? `[${a.host}]` : a.host;
+    process.stdout.write(`moat: serving on ${a.scheme}://${host}:${a.port}/\n`);
+  }
+  process.stdout.write('moat: Ctrl-C stops (in-flight requests finish first)\n');
+  await stopped;
   return 0;
 }

@@ -1,0 +1,96 @@
+// bench/results/latest.md from the results object bench/run.ts writes to latest.json.
+import { fmt, num, type Stat } from './lib.ts';
+import type { MoatFootprint, LlhttpFootprint } from './footprint.ts';
+import type { LatencyResult } from './latency.ts';
+import type { ThroughputResult } from './throughput.ts';
+import { SERVERS } from './throughput.ts';
+
+interface Results {
+  date: string; mode: string; elapsedSeconds: number;
+  plan: { latency: { runs: number }; throughput: { runs: number; seconds: number; connections: number }; memory: { requests: number; runs: number } };
+  machine: { cpu: string; cores: number; node: string; v8: string; platform: string };
+  versions: Record<string, string>;
+  footprint?: { moat: MoatFootprint; llhttp: LlhttpFootprint; llhttpSimd: LlhttpFootprint };
+  latency?: LatencyResult;
+  throughput?: ThroughputResult;
+  memory?: { requests: number; slopePer100k: Record<string, Stat>; rssStart: Stat; rssEnd: Stat; requestsPerSecond: Stat; moduleMemoryAboveHighWaterChanged: boolean };
+  interpreters: { reason: string }; mcu: { reason: string };
+}
+
+const B = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : `${num(n)}`);
+const x = (a: number, b: number) => (b ? `${(a / b).toFixed(2)}×` : 'n/a');
+const r2 = (s: Stat) => fmt(s, 2);
+const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+export function markdown(r: Results): string {
+  const o: string[] = [];
+  const m = r.machine;
+  o.push(`# Moat benchmarks (${r.mode})`, '');
+  o.push(`${r.date} · ${m.cpu}, ${m.cores} cores · Node ${m.node} (V8 ${m.v8}) · ${m.platform}`, '');
+  o.push(`Versions: moat ${r.versions.moat} (git ${r.versions.git}, moat.wasm sha256 ${r.versions.moatWasmSha256.slice(0, 12)}…) · undici ${r.versions.undici} (llhttp Wasm) · autocannon ${r.versions.autocannon} · assemblyscript ${r.versions.assemblyscript} · ${r.elapsedSeconds} s in all`, '');
+  o.push('Timed figures are median [min–max] over repeated runs; ratios are taken run by run (same run, paired) and then summarized the same way. What each figure means: bench/README.md.', '');
+
+  if (r.footprint) {
+    const { moat: mo, llhttp: l, llhttpSimd: ls } = r.footprint;
+    o.push('## Footprint', '');
+    o.push('| | moat.wasm | llhttp Wasm (undici, scalar) | llhttp Wasm (undici, SIMD) | moat / llhttp |', '|---|---:|---:|---:|---:|');
+    const row = (name: string, a: number | null, b: number | null, c: number | null, ratio = true) =>
+      o.push(`| ${name} | ${B(a)} | ${B(b)} | ${B(c)} | ${ratio && a !== null && b !== null ? x(a, b) : ''} |`);
+    row('raw bytes', mo.raw, l.raw, ls.raw);
+    row('gzip -9 bytes', mo.gzip, l.gzip, ls.gzip);
+    row('brotli -q11 bytes', mo.brotli, l.brotli, ls.brotli);
+    row('code section bytes', mo.codeBytes, l.codeBytes, ls.codeBytes);
+    row('functions', mo.functions, l.functions, ls.functions);
+    o.push(`| largest function (bytes) | ${B(mo.largestFunction.bytes)} (func ${mo.largestFunction.index}${mo.largestFunction.export ? ` "${mo.largestFunction.export}"` : ''}) | ${B(l.largestFunction.bytes)} (${l.largestFunction.export ?? `func ${l.largestFunction.index}`}) | ${B(ls.largestFunction.bytes)} | ${x(mo.largestFunction.bytes, l.largestFunction.bytes)} |`);
+    row('imports', mo.imports, l.imports, ls.imports, false);
+    o.push(`| linear memory pages (min / max) | ${mo.memory.minPages} / ${mo.memory.maxPages ?? 'none'} | ${l.memory.minPages} / ${l.memory.maxPages ?? 'none (grows)'} | ${ls.memory.minPages} / ${ls.memory.maxPages ?? 'none (grows)'} | |`);
+    o.push(`| memory in use (bytes) | ${B(mo.highWater)} high-water, ${mo.defaultSlots} slots | ${B(l.memoryBytesInUse)} (1 parser + 4 KiB buffer) | ${B(ls.memoryBytesInUse)} | ${x(mo.highWater, l.memoryBytesInUse)} |`);
+    o.push(`| bytes per connection | ${B(mo.bytesPerSlot)} per slot | ${B(l.bytesPerParser)} per parser (malloc) | ${B(ls.bytesPerParser)} | ${x(mo.bytesPerSlot, l.bytesPerParser)} |`);
+    o.push(`| bytes per client-table entry | ${mo.bytesPerClientEntry === null ? 'n/a' : B(mo.bytesPerClientEntry)} | — | — | |`, '');
+    o.push(`Budgets (CI, test/bench-footprint.test.ts): moat.wasm ${num(mo.raw)} ≤ ${num(mo.budget)} B ${mo.raw <= mo.budget ? '✓' : '✗'}; memory exactly 1 page ${mo.memory.minPages === 1 && mo.memory.maxPages === 1 ? '✓' : '✗'}; high-water ${num(mo.highWater)} ≤ 65,536 B ${mo.highWater <= 65536 ? '✓' : '✗'}; module format check ${mo.formatOk ? '✓' : `✗ ${mo.violations.join('; ')}`}. Client table: ${mo.bytesPerClientEntryNote}.`, '');
+  }
+
+  if (r.latency) {
+    const L = r.latency;
+    o.push(`## Parser latency in V8 (ns per request, ${r.plan.latency.runs} runs)`, '');
+    o.push('| requests | moat (driver) | moat (host Feeder) | llhttp Wasm | llhttp Wasm SIMD | moat / llhttp | moat / llhttp SIMD | Feeder / llhttp |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const c of Object.keys(L.ns)) {
+      const n = L.ns[c], q = L.ratios[c];
+      o.push(`| ${c === 'mix' ? '**mix** (a, b, c, d)' : `${c}.http alone`} | ${fmt(n.moat)} | ${fmt(n['moat-feeder'])} | ${fmt(n.llhttp)} | ${fmt(n['llhttp-simd'])} | ${r2(q['moat/llhttp'])} | ${r2(q['moat/llhttp-simd'])} | ${r2(q['moat-feeder/llhttp'])} |`);
+    }
+    const mix = L.ratios.mix['moat/llhttp'].median, mixS = L.ratios.mix['moat/llhttp-simd'].median;
+    o.push('', `Goal (issue 6): moat ≤ 0.5 × llhttp per request on the mix. Measured ${mix.toFixed(2)} (scalar build) / ${mixS.toFixed(2)} (SIMD build, what undici loads on x64): ${Math.max(mix, mixS) <= 0.5 ? 'met' : 'not met'}.`, '');
+  }
+
+  if (r.throughput) {
+    const T = r.throughput;
+    o.push(`## Server throughput (autocannon, ${T.connections} connections, ${T.seconds} s × ${T.runs} runs, 127.0.0.1)`, '');
+    o.push(`Every server sends moat's response to \`GET /\` of the demo site: ${T.response.status}, ${T.response.headBytes} B head (${T.response.fields.map(([n]) => n).join(', ')}), ${T.response.bodyBytes} B body.`, '');
+    const names: Record<string, string> = { moat: '`moat serve` (file handler)', 'moat-mem': 'moat server, in-memory handler', node: 'node:http (baseline)', raw: 'raw net (ceiling)' };
+    for (const shape of Object.keys(T.cells)) {
+      const sh = T.shapes.find((s) => s.name === shape)!;
+      o.push(`### ${shape} (\`${sh.path}\`, ${sh.bytes} B request)`, '');
+      o.push('| server | req/s | p50 ms | p99 ms | req/s vs node:http | errors / non-2xx |', '|---|---:|---:|---:|---:|---:|');
+      for (const k of SERVERS) {
+        const c = T.cells[shape][k];
+        o.push(`| ${names[k]} | ${fmt(c.rps)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${r2(T.ratios[shape][`${k}/node`])} | ${c.errors} / ${c.non2xx} |`);
+      }
+      o.push('');
+    }
+    const worst = Math.min(...Object.keys(T.cells).map((s) => T.ratios[s]['moat/node'].median));
+    o.push(`Goal (issue 6): \`moat serve\` ≥ node:http. Lowest shape ratio ${worst.toFixed(2)}: ${worst >= 1 ? 'met' : 'not met'}.`, '');
+  }
+
+  if (r.memory) {
+    const M = r.memory;
+    o.push(`## Memory (${num(M.requests)} requests through one module instance, one keep-alive slot, ${r.plan.memory.runs} runs)`, '');
+    o.push('| figure | slope, bytes per 100,000 requests |', '|---|---:|');
+    o.push(`| RSS | ${fmt(M.slopePer100k.rss)} |`, `| V8 heap used | ${fmt(M.slopePer100k.heapUsed)} |`, `| module linear memory | ${fmt(M.slopePer100k.moduleBytes)} |`, `| module high-water mark | ${fmt(M.slopePer100k.highWater)} |`, '');
+    o.push(`RSS ${MiB(M.rssStart.median)} at the first sample → ${MiB(M.rssEnd.median)} at the last (medians); ${fmt(M.requestsPerSecond)} requests/s through Feeder + respond(); module memory above the high-water mark ${M.moduleMemoryAboveHighWaterChanged ? '**changed**' : 'unchanged'}.`, '');
+  }
+
+  o.push('## Interpreters (wasm3, WAMR) and MCU (Cortex-M4)', '');
+  o.push(`- Instructions per request and wall time in wasm3 / WAMR fast / WAMR classic: ${r.interpreters.reason}.`);
+  o.push(`- Thumb instructions per request, flash and RAM on the emulated Cortex-M4: ${r.mcu.reason}.`, '');
+  return o.join('\n');
+}

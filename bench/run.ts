@@ -1,0 +1,95 @@
+// `npm run bench` (quick, about 2–3 minutes) or `npm run bench -- --full`: rebuilds build/moat.wasm
+// if its sources changed, runs every benchmark against its baseline in the same run, prints progress
+// on stderr, and writes bench/results/latest.json and bench/results/latest.md.
+// `--only=footprint,latency,throughput,memory` runs a subset (the results then hold only those).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { WASM_PATH } from '../host/module.ts';
+import { footprint } from './footprint.ts';
+import { throughput, type ThroughputOptions, type ThroughputResult } from './throughput.ts';
+import type { LatencyOptions, LatencyResult } from './latency.ts';
+import type { MemoryRun } from './memory.ts';
+import { interpreters, mcu } from './mcu.ts';
+import { childResult, machine, packageVersion, progress, stat, ROOT, type Stat } from './lib.ts';
+import { markdown } from './report.ts';
+
+const argv = process.argv.slice(2);
+const full = argv.includes('--full');
+const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const want = (s: string) => !only || only.includes(s);
+
+const plan = full
+  ? { latency: { runs: 15, msPerMeasure: 200, warmupMs: 500 } as LatencyOptions,
+      throughput: { runs: 3, seconds: 15, warmupSeconds: 3, connections: 50 } as ThroughputOptions,
+      memory: { requests: 1_000_000, runs: 3 } }
+  : { latency: { runs: 7, msPerMeasure: 60, warmupMs: 150 } as LatencyOptions,
+      throughput: { runs: 2, seconds: 5, warmupSeconds: 1, connections: 50 } as ThroughputOptions,
+      memory: { requests: 100_000, runs: 3 } };
+
+for (const dep of ['undici', 'autocannon']) {
+  if (packageVersion(dep) === 'not installed') throw new Error(`${dep} is not installed: run npm install (the bench baselines are devDependencies)`);
+}
+
+const t0 = Date.now();
+progress(`${full ? 'full' : 'quick'} run; building build/moat.wasm if needed`);
+execFileSync(process.execPath, [fileURLToPath(new URL('../host/build.mjs', import.meta.url))], { stdio: ['ignore', 'inherit', 'inherit'] });
+const wasm = readFileSync(WASM_PATH);
+
+const git = (args: string[]) => { try { return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { return ''; } };
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  mode: full ? 'full' : 'quick',
+  plan,
+  machine: machine(),
+  versions: {
+    moat: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+    moatWasmSha256: createHash('sha256').update(wasm).digest('hex'),
+    git: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'assembly', 'host']) ? ' (assembly/ or host/ modified)' : ''}`,
+    node: process.version,
+    undici: packageVersion('undici'),
+    autocannon: packageVersion('autocannon'),
+    assemblyscript: packageVersion('assemblyscript'),
+  },
+};
+
+if (want('footprint')) {
+  progress('footprint: moat.wasm and undici llhttp Wasm builds');
+  results.footprint = await footprint();
+}
+if (want('latency')) {
+  progress('latency: parsers in V8 (child process)');
+  results.latency = await childResult<LatencyResult>('./child.ts', ['latency', JSON.stringify(plan.latency)]);
+}
+if (want('memory')) {
+  const runs: MemoryRun[] = [];
+  for (let r = 1; r <= plan.memory.runs; r++) {
+    progress(`memory: run ${r}/${plan.memory.runs}, ${plan.memory.requests.toLocaleString('en-US')} requests (child process, --expose-gc)`);
+    runs.push(await childResult<MemoryRun>('./child.ts', ['memory', JSON.stringify({ requests: plan.memory.requests, run: r, runs: plan.memory.runs })], ['--expose-gc']));
+  }
+  const s = (k: keyof MemoryRun['slope']): Stat => stat(runs.map((r) => r.slope[k]));
+  results.memory = {
+    requests: plan.memory.requests,
+    slopePer100k: { rss: s('rss'), heapUsed: s('heapUsed'), moduleBytes: s('moduleBytes'), highWater: s('highWater') },
+    rssStart: stat(runs.map((r) => r.samples[0].rss)), rssEnd: stat(runs.map((r) => r.samples[r.samples.length - 1].rss)),
+    requestsPerSecond: stat(runs.map((r) => r.requests / r.seconds)),
+    moduleMemoryAboveHighWaterChanged: runs.some((r) => r.moduleMemoryChanged),
+    runs,
+  };
+}
+if (want('throughput')) {
+  progress(`throughput: ${plan.throughput.runs} runs × 2 shapes × 4 servers × ${plan.throughput.seconds} s, ${plan.throughput.connections} connections`);
+  results.throughput = (await throughput(plan.throughput)) satisfies ThroughputResult;
+}
+results.interpreters = interpreters();
+results.mcu = mcu();
+results.elapsedSeconds = Math.round((Date.now() - t0) / 1000);
+
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+writeFileSync(`${dir}latest.json`, JSON.stringify(results, null, 2) + '\n');
+const md = markdown(results as never);
+writeFileSync(`${dir}latest.md`, md);
+process.stdout.write(md);
+progress(`done in ${results.elapsedSeconds} s: bench/results/latest.json, bench/results/latest.md`);
