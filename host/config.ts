@@ -493,7 +493,7 @@ function compile(cfg: MoatConfig, shown: Obj): Uint8Array {
   const blob = encodeConfig(w);
   const m = checkerModule();
   m.writeBlob(blob);
-  const hw = m.x.init();
+  const hw = m.init();
   if (hw < 0) {
     fail('web.limits', shown, `the module refused these limits (code ${-hw}): its tables do not fit one 64 KiB page`);
   }

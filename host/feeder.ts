@@ -13,8 +13,10 @@ export type FeedEvent =
   | { type: 'error'; status: number; code: number; reason: string }
   | { type: 'close'; code: number; reason: string };
 
+const NOTHING = new Uint8Array(0);
+
 export class Feeder {
-  private retained: Uint8Array = new Uint8Array(0);
+  private retained: Uint8Array = NOTHING;
   private backlog: Buffer[] = [];
   private backlogBytes = 0;
   private paused = false;
@@ -68,7 +70,7 @@ export class Feeder {
         if (r.verdict & (Verdict.ERROR | Verdict.CLOSE)) {
           this.ended = true;
           this.inRequest = false;
-          this.retained = new Uint8Array(0);
+          this.retained = NOTHING;
           if (r.verdict & Verdict.ERROR) this.emit({ type: 'error', status: r.status, code: r.code, reason: reasonOf(r.code) });
           else this.emit({ type: 'close', code: r.code, reason: reasonOf(r.code) });
           return;
@@ -77,7 +79,7 @@ export class Feeder {
         if (r.verdict & Verdict.HEAD) this.emit({ type: 'head', request: this.assembler.head(r.flags) });
         if (r.verdict & Verdict.DONE) {
           this.inRequest = false;
-          this.retained = new Uint8Array(0);
+          this.retained = NOTHING;
           // Unparsed bytes go back to the front of the backlog until resume().
           const rest = Buffer.from(m.bytes.subarray(m.inputPtr + r.consumed, m.inputPtr + to));
           if (rest.length) { this.backlog.unshift(rest); this.backlogBytes += rest.length; }
@@ -86,7 +88,7 @@ export class Feeder {
           break;
         }
         if (r.consumed < to && r.verdict !== Verdict.NEED_MORE) { from = r.consumed; continue; }
-        this.retained = m.bytes.slice(m.inputPtr + r.keep, m.inputPtr + to);
+        this.retained = r.keep === to ? NOTHING : m.bytes.slice(m.inputPtr + r.keep, m.inputPtr + to);
         break;
       }
     }

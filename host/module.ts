@@ -66,15 +66,29 @@ export async function loadMoat(config: Partial<ModuleConfig> = {}): Promise<Moat
 export class Moat {
   readonly x: Exports;
   readonly bytes: Uint8Array;
+  /** The same memory as a Buffer (latin-1 decoding without copies) and as u16 / u32 words. */
+  readonly buf: Buffer;
+  private readonly u16: Uint16Array;
+  private readonly u32: Uint32Array;
   private readonly view: DataView;
+  // Region addresses, fixed between init() calls; cached because each export call costs.
+  private input = 0;
+  private cap = 0;
+  private spansAt = 0;
+  private resultAt = 0;
   /** Bytes of linear memory in use (the high-water mark init() reports). */
   highWater = 0;
   config!: ModuleConfig;
 
   constructor(x: Exports, config: Partial<ModuleConfig> = {}) {
     this.x = x;
-    this.bytes = new Uint8Array(x.memory.buffer);
-    this.view = new DataView(x.memory.buffer);
+    const mem = x.memory.buffer;
+    if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('moat host needs a little-endian machine');
+    this.bytes = new Uint8Array(mem);
+    this.buf = Buffer.from(mem);
+    this.u16 = new Uint16Array(mem);
+    this.u32 = new Uint32Array(mem);
+    this.view = new DataView(mem);
     this.configure(config);
   }
 
@@ -82,7 +96,7 @@ export class Moat {
   defaults(): ModuleConfig {
     const base = this.x.configPtr();
     for (let i = 0; i < CONFIG_WORDS; i++) this.view.setUint32(base + 4 * i, 0, true);
-    this.x.init();
+    this.init();
     return this.readConfig();
   }
 
@@ -97,18 +111,28 @@ export class Moat {
   configure(overrides: Partial<ModuleConfig>): void {
     const cfg = { ...this.defaults(), ...overrides };
     this.writeBlob(encodeConfig(cfg));
-    const hw = this.x.init();
+    const hw = this.init();
     if (hw < 0) throw new Error(`module refused the config: ${JSON.stringify(overrides)} (code ${-hw})`);
-    this.highWater = hw;
     this.config = cfg;
+  }
+
+  /** init() on the blob in place; region addresses are cached again (they move with the layout). */
+  init(): number {
+    const hw = this.x.init();
+    if (hw >= 0) this.highWater = hw;
+    this.input = this.x.inputPtr();
+    this.cap = this.x.inputCap();
+    this.spansAt = this.x.spansPtr();
+    this.resultAt = this.x.resultPtr();
+    return hw;
   }
 
   writeBlob(blob: Uint8Array): void {
     this.bytes.set(blob, this.x.configPtr());
   }
 
-  get inputPtr(): number { return this.x.inputPtr(); }
-  get inputCap(): number { return this.x.inputCap(); }
+  get inputPtr(): number { return this.input; }
+  get inputCap(): number { return this.cap; }
 
   open(client = 0, tls = false, now = 0): number { return this.x.open(client >>> 0, tls ? 1 : 0, now >>> 0); }
   close(slot: number): void { this.x.close(slot); }
@@ -125,14 +149,25 @@ export class Moat {
   }
 
   result(): FeedResult {
-    const r = this.x.resultPtr(), v = this.view;
-    const u = (i: number) => v.getUint32(r + 4 * i, true);
-    return { verdict: u(0), status: u(1), code: u(2), consumed: u(3), keep: u(4), spans: u(5), flags: u(6), contentLength: u(7) };
+    const r = this.resultAt >> 2, u = this.u32;
+    return { verdict: u[r], status: u[r + 1], code: u[r + 2], consumed: u[r + 3], keep: u[r + 4], spans: u[r + 5], flags: u[r + 6], contentLength: u[r + 7] };
   }
 
   span(i: number): Span {
-    const p = this.x.spansPtr() + 8 * i, v = this.view;
-    return { kind: v.getUint16(p, true), field: v.getUint16(p + 2, true), offset: v.getUint16(p + 4, true), length: v.getUint16(p + 6, true) };
+    const p = (this.spansAt >> 1) + 4 * i, u = this.u16;
+    return { kind: u[p], field: u[p + 1], offset: u[p + 2], length: u[p + 3] };
+  }
+
+  /** Kind of span i, and its window text as latin-1, without allocating a Span. */
+  spanKind(i: number): number { return this.u16[(this.spansAt >> 1) + 4 * i]; }
+  spanText(i: number): string {
+    const p = (this.spansAt >> 1) + 4 * i, at = this.input + this.u16[p + 2];
+    return this.buf.toString('latin1', at, at + this.u16[p + 3]);
+  }
+  /** Copy of span i's bytes (body data). */
+  spanCopy(i: number): Buffer {
+    const p = (this.spansAt >> 1) + 4 * i, at = this.input + this.u16[p + 2];
+    return Buffer.from(this.buf.subarray(at, at + this.u16[p + 3]));
   }
 
   /** Bytes of the input window a span points at (a view: copy before the next call). */

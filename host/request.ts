@@ -14,7 +14,8 @@ export interface HttpRequest {
   flags: number;
 }
 
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
+const EMPTY = Buffer.alloc(0);
 
 export class RequestAssembler {
   private cur: (Omit<HttpRequest, 'body'> & { body: Buffer[] }) | null = null;
@@ -26,24 +27,23 @@ export class RequestAssembler {
 
   spans(moat: Moat, count: number): void {
     for (let i = 0; i < count; i++) {
-      const s = moat.span(i);
-      const bytes = moat.spanBytes(s);
-      if (s.kind === SpanKind.BODY) {
-        const chunk = Buffer.from(bytes);
+      const kind = moat.spanKind(i);
+      if (kind === SpanKind.BODY) {
+        const chunk = moat.spanCopy(i);
         if (this.onBody) this.onBody(chunk); else this.cur!.body.push(chunk);
         continue;
       }
-      const text = latin1(bytes);
-      if (s.kind === SpanKind.METHOD) {
+      const text = moat.spanText(i);
+      if (kind === SpanKind.METHOD) {
         this.cur = { method: text, target: '', version: '1.1', headers: [], trailers: [], body: [], keepAlive: false, expectContinue: false, flags: 0 };
         continue;
       }
       const r = this.cur!;
-      if (s.kind === SpanKind.TARGET) r.target = text;
-      else if (s.kind === SpanKind.NAME) r.headers.push([text, '']);
-      else if (s.kind === SpanKind.VALUE) r.headers[r.headers.length - 1][1] = text;
-      else if (s.kind === SpanKind.TRAILER_NAME) r.trailers.push([text, '']);
-      else if (s.kind === SpanKind.TRAILER_VALUE) r.trailers[r.trailers.length - 1][1] = text;
+      if (kind === SpanKind.TARGET) r.target = text;
+      else if (kind === SpanKind.NAME) r.headers.push([text, '']);
+      else if (kind === SpanKind.VALUE) r.headers[r.headers.length - 1][1] = text;
+      else if (kind === SpanKind.TRAILER_NAME) r.trailers.push([text, '']);
+      else if (kind === SpanKind.TRAILER_VALUE) r.trailers[r.trailers.length - 1][1] = text;
     }
   }
 
@@ -57,8 +57,12 @@ export class RequestAssembler {
   }
 
   done(): HttpRequest {
-    const { body, ...r } = this.cur!;
+    const r = this.cur!;
     this.cur = null;
-    return { ...r, body: Buffer.concat(body) };
+    const body = r.body.length === 0 ? EMPTY : r.body.length === 1 ? r.body[0] : Buffer.concat(r.body);
+    return {
+      method: r.method, target: r.target, version: r.version, headers: r.headers, trailers: r.trailers,
+      body, keepAlive: r.keepAlive, expectContinue: r.expectContinue, flags: r.flags,
+    };
   }
 }

@@ -125,7 +125,7 @@ describe('moat config compile', () => {
     // a real module takes it
     const m = await loadMoat();
     m.writeBlob(blob);
-    expect(m.x.init()).toBeGreaterThan(0);
+    expect(m.init()).toBeGreaterThan(0);
     expect(m.x.inputCap()).toBe(moduleDefaults().window_bytes);
   });
 
