@@ -38,8 +38,14 @@ export function findName(p: usize, n: u32, list: usize): u32 {
   return 0;
 }
 
+// The special names all differ in length, so the length picks the one candidate to compare.
 export function fieldId(p: usize, n: u32): u32 {
-  return findName(p, n, SPECIAL_NAMES);
+  const id: u32 = n == 4 ? F_HOST : n == 14 ? F_CONTENT_LENGTH : n == 17 ? F_TRANSFER_ENCODING
+    : n == 10 ? F_CONNECTION : n == 6 ? F_EXPECT : n == 12 ? F_CONTENT_TYPE : 0;
+  if (id == 0) return 0;
+  let q = SPECIAL_NAMES;
+  for (let i: u32 = 1; i < id; i++) q += 1 + <usize>load<u8>(q);
+  return sameName(p, n, q + 1, load<u8>(q)) ? id : 0;
 }
 
 function parseContentLength(s: usize, p: usize, n: u32): u32 {

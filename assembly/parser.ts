@@ -18,6 +18,7 @@ import { emit, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VA
 import { checkTarget } from './target';
 import { scanValue, scanVisible } from './scan';
 import { fieldId, applyField } from './fields';
+import { wholeLines } from './lines';
 import { T_HTTP_PREFIX } from './text';
 import { headDone, trailersDone } from './framing';
 import * as ctx from './context';
@@ -132,6 +133,8 @@ export function onField(p: usize): usize {
   const c = <u32>load<u8>(p);
   if (c == CR) { ctx.setState(S_HEAD_LF); return p + 1; }
   if (is(c, TCHAR)) {
+    const q = wholeLines(p);
+    if (q != p) return q;                      // stays in S_FIELD at the next line start
     const n = load<u32>(ctx.slot + O_HCOUNT) + 1;
     if (n > cfg(C_HEADERS)) return ctx.fail(E_FIELD_COUNT);
     store<u32>(ctx.slot + O_HCOUNT, n);
