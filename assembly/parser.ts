@@ -37,9 +37,37 @@ export function onStart(p: usize): usize {
   ctx.setFlags(ctx.flags | R_STARTED);
   store<u32>(ctx.slot + O_TREQ, ctx.now);
   store<u32>(ctx.slot + O_RFLAGS, 0);     // respond() now answers this request, not the last one
+  const q = wholeRequestLine(p);
+  if (q != p) return q;
   ctx.setTok(p);
   ctx.setState(S_METHOD);
   return p;
+}
+
+// Fast path: a request line that lies whole in the window and is valid is reported in one pass;
+// anything else (incomplete, invalid, over a limit) returns p and the per-token states take over
+// and give the exact verdict. Same contract as wholeLines() in lines.ts.
+function wholeRequestLine(p: usize): usize {
+  const e = ctx.end, uri = cfg(C_URI);
+  let q = p;
+  while (q < e && is(load<u8>(q), TCHAR)) q++;
+  const m = <u32>(q - p);
+  if (q >= e || load<u8>(q) != SP || m > uri) return p;
+  const t = q + 1;
+  q = scanVisible(t, e);
+  const n = <u32>(q - t);
+  if (q >= e || load<u8>(q) != SP || n > uri) return p;
+  const v = q + 1;
+  if (v + 10 > e || load<u8>(v + 8) != CR || load<u8>(v + 9) != LF) return p;
+  const flags = ctx.flags | (m >= 4 ? methodFlags(p, m) : 0);
+  if (checkTarget(t, n, (flags & R_M_CONNECT) != 0, (flags & R_M_OPTIONS) != 0)) return p;
+  const before = ctx.flags;
+  ctx.setFlags(flags);
+  if (checkVersion(v, 8)) { ctx.setFlags(before); return p; }
+  emit(K_METHOD, 0, p, m);
+  emit(K_TARGET, 0, t, n);
+  ctx.setState(S_FIELD);
+  return v + 10;
 }
 
 // RFC 9112 2.2: empty lines before the request line are ignored. They cost no memory; the first
