@@ -32,6 +32,11 @@ export function fail(code: u32): usize {
   return end;
 }
 
+// Records a verdict bit without stopping the call.
+export function mark(v: u32): void {
+  verdict |= v;
+}
+
 export function stop(v: u32): void {
   verdict |= v;
   running = false;

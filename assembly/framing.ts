@@ -9,7 +9,7 @@ import {
   R_TE_LAST, R_TE_OTHER, R_TE_SYNTAX, R_CONN_CLOSE, R_CONN_KEEP, R_FORM, R_UPLOAD, R_KEEP_ALIVE,
   R_CHUNKED, R_HEAD_DONE, R_TRAILER, S_BODY, S_CHUNK_SIZE,
 } from './slots';
-import { V_HEAD } from './output';
+import { V_HEAD, setResult } from './output';
 import * as ctx from './context';
 
 function bodyLimit(f: u32): u32 {
@@ -36,7 +36,10 @@ export function headDone(): void {
   const keep = f & R_V11 ? !(f & R_CONN_CLOSE) : (f & R_CONN_KEEP) && !(f & R_CONN_CLOSE);
   f |= R_HEAD_DONE | (keep ? R_KEEP_ALIVE : 0);
   store<u32>(s + O_LIMIT, limit);
-  ctx.stop(V_HEAD);
+  // The head is reported with the call's verdict, but parsing goes on into the body: the spans keep
+  // their order (head spans first), and only the message end stops the call.
+  ctx.mark(V_HEAD);
+  setResult(7, <u32>load<u64>(s + O_REMAINING));
   if (f & R_TE) {
     f |= R_CHUNKED;
     store<u64>(s + O_REMAINING, 0);

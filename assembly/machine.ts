@@ -103,7 +103,6 @@ function finish(slotNo: u32, s: usize, p: usize): u32 {
     store<u8>(s + O_STATE, <u8>((ctx.doneFlags & R_KEEP_ALIVE) ? S_START : S_CLOSED));
   } else {
     setResult(6, ctx.flags);
-    setResult(7, <u32>load<u64>(s + O_REMAINING));
     store<u8>(s + O_STATE, <u8>st);
     store<u32>(s + O_FLAGS, ctx.flags);
   }

@@ -26,7 +26,8 @@ export class Feeder {
 
   /** `streamBody`: body bytes arrive as 'body' events; otherwise the 'request' event carries them. */
   constructor(private readonly moat: Moat, readonly slot: number, private readonly emit: (e: FeedEvent) => void, streamBody = false) {
-    this.assembler = new RequestAssembler(streamBody ? (chunk) => emit({ type: 'body', chunk }) : undefined);
+    this.assembler = new RequestAssembler(streamBody ? (chunk) => emit({ type: 'body', chunk }) : undefined,
+      (request) => emit({ type: 'head', request }));
   }
 
   /** Bytes waiting behind a completed request (the host stops reading the socket above a bound). */
@@ -66,7 +67,7 @@ export class Feeder {
       let from = 0;
       for (;;) {
         const r = m.feed(this.slot, from, to, now);
-        this.assembler.spans(m, r.spans);
+        this.assembler.spans(m, r.spans, r.verdict & Verdict.HEAD ? r.flags : -1);
         if (r.verdict & (Verdict.ERROR | Verdict.CLOSE)) {
           this.ended = true;
           this.inRequest = false;
@@ -76,7 +77,6 @@ export class Feeder {
           return;
         }
         this.inRequest = (r.flags & RequestFlag.STARTED) !== 0;
-        if (r.verdict & Verdict.HEAD) this.emit({ type: 'head', request: this.assembler.head(r.flags) });
         if (r.verdict & Verdict.DONE) {
           this.inRequest = false;
           this.retained = NOTHING;

@@ -20,15 +20,21 @@ const EMPTY = Buffer.alloc(0);
 export class RequestAssembler {
   private cur: (Omit<HttpRequest, 'body'> & { body: Buffer[] }) | null = null;
 
-  /** With `onBody`, body bytes stream out as they arrive instead of being collected. */
-  constructor(private readonly onBody?: (chunk: Buffer) => void) {}
+  /**
+   * With `onBody`, body bytes stream out as they arrive instead of being collected. `onHead` runs
+   * when the head is complete: before the first body span of the same call, at the latest after it.
+   */
+  constructor(private readonly onBody?: (chunk: Buffer) => void,
+              private readonly onHead?: (head: Omit<HttpRequest, 'body'>) => void) {}
 
   get started(): boolean { return this.cur !== null; }
 
-  spans(moat: Moat, count: number): void {
+  /** Reads the call's spans; `headFlags` >= 0 when the call reported the head complete. */
+  spans(moat: Moat, count: number, headFlags = -1): void {
     for (let i = 0; i < count; i++) {
       const kind = moat.spanKind(i);
       if (kind === SpanKind.BODY) {
+        if (headFlags >= 0) { this.head(headFlags); headFlags = -1; }
         const chunk = moat.spanCopy(i);
         if (this.onBody) this.onBody(chunk); else this.cur!.body.push(chunk);
         continue;
@@ -45,6 +51,7 @@ export class RequestAssembler {
       else if (kind === SpanKind.TRAILER_NAME) r.trailers.push([text, '']);
       else if (kind === SpanKind.TRAILER_VALUE) r.trailers[r.trailers.length - 1][1] = text;
     }
+    if (headFlags >= 0) this.head(headFlags);
   }
 
   head(flags: number): Omit<HttpRequest, 'body'> {
@@ -53,6 +60,7 @@ export class RequestAssembler {
     r.keepAlive = (flags & RequestFlag.KEEP_ALIVE) !== 0;
     r.expectContinue = (flags & RequestFlag.EXPECT_CONTINUE) !== 0;
     r.flags = flags;
+    this.onHead?.(r);
     return r;
   }
 
