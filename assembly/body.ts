@@ -2,14 +2,14 @@
 // never retained: each call reports the bytes it holds as one span and moves on, so a body never
 // costs the module memory and never reads past its declared length into a pipelined request.
 import { CR, LF, SEMI, EQ, DQUOTE, BSLASH } from './chars';
-import { cfg, C_CHUNK_EXT } from './config';
+import { cfg, C_CHUNK_EXT, C_SPANS } from './config';
 import { is, HEXDIG, TCHAR, WS, QDTEXT, FIELD_VCHAR } from './tables';
 import { E_CHUNK_SIZE, E_CHUNK_EXT, E_CHUNK_EXT_LONG, E_CHUNK_DATA, E_BARE_CR, E_BODY_LARGE } from './errors';
 import {
   O_REMAINING, O_SUB, O_EXT, O_TOTAL, O_LIMIT, R_TRAILER, S_FIELD, S_CHUNK_SIZE, S_CHUNK_EXT,
   S_CHUNK_LF, S_CHUNK_DATA, S_CHUNK_CR, S_CHUNK_DATA_LF,
 } from './slots';
-import { emit, K_BODY } from './output';
+import { emit, spanCount, K_BODY } from './output';
 import { trailersStart } from './framing';
 import * as ctx from './context';
 
@@ -56,8 +56,41 @@ export function onChunkDataLf(p: usize): usize {
   return <u64>(c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
 }
 
+// Fast path: whole chunks (size CRLF data CRLF, no extension) and a bare last chunk without trailers
+// that lie in the window are delivered in one pass. Anything else returns to the per-byte states
+// above, which give the exact verdict; nothing is committed for a chunk the fast path gives up on.
+function wholeChunks(p: usize): usize {
+  const s = ctx.slot, e = ctx.end, limit = <u64>load<u32>(s + O_LIMIT), spanCap = cfg(C_SPANS);
+  let total = <u64>load<u32>(s + O_TOTAL);
+  while (p < e && spanCount < spanCap) {
+    let q = p, size: u64 = 0;
+    while (q < e && q - p <= MAX_HEX_DIGITS && is(load<u8>(q), HEXDIG)) { size = (size << 4) | hexValue(load<u8>(q)); q++; }
+    const digits = q - p;
+    if (digits == 0 || digits > MAX_HEX_DIGITS || q + 1 >= e || load<u8>(q) != CR || load<u8>(q + 1) != LF) break;
+    if (size == 0) {
+      if (q + 3 >= e || load<u8>(q + 2) != CR || load<u8>(q + 3) != LF) break;
+      store<u32>(s + O_TOTAL, <u32>total);
+      ctx.messageDone();
+      return q + 4;
+    }
+    const data = q + 2;
+    if (total + size > limit || size > <u64>(e - data) || <u64>(e - data) - size < 2) break;
+    const end = data + <usize>size;
+    if (load<u8>(end) != CR || load<u8>(end + 1) != LF) break;
+    emit(K_BODY, 0, data, <usize>size);
+    total += size;
+    p = end + 2;
+  }
+  store<u32>(s + O_TOTAL, <u32>total);
+  return p;
+}
+
 export function onChunkSize(p: usize): usize {
   const s = ctx.slot, e = ctx.end;
+  if (load<u8>(s + O_SUB) == 0) {
+    const q = wholeChunks(p);
+    if (q != p) return q;
+  }
   let digits = <u32>load<u8>(s + O_SUB);
   let size = load<u64>(s + O_REMAINING);
   while (p < e) {
