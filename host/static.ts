@@ -17,14 +17,15 @@
 // Not covered: someone who can write inside the root racing a symlink in between the realpath
 // check and the open (the final component is opened with O_NOFOLLOW).
 //
-// Replies: Content-Type (host/mime.ts), a weak ETag from size and mtime (ns), Last-Modified,
+// Files up to 64 KiB are read whole and answered from a small cache (see FileCache); larger ones
+// are streamed. Replies: Content-Type (host/mime.ts), a weak ETag from size and mtime (ns), Last-Modified,
 // Cache-Control: no-cache. If-None-Match ("*", lists, weak comparison) → 304 without a body;
 // without If-None-Match, If-Modified-Since is honoured. The body is `{ stream, length }` read from
 // the opened file (a file that shrinks mid-send fails the stream, so the server drops the
 // connection instead of sending a short body). For HEAD the reply carries the same fields and
 // `length` but an empty stream, and no file is kept open; the server drops HEAD bodies anyway.
 // Only GET and HEAD: anything else → 405 with `Allow: GET, HEAD` (the router usually answers first).
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, statSync } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join, relative, isAbsolute, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -146,17 +147,77 @@ class FileBody extends Readable {
 
 const notFound = (): AppReply => errorReply(404, 'not_found');
 
+// Small files are kept in memory for a moment, so a busy device does not pay realpath + open +
+// fstat + a stream (several thread-pool trips) per request. A hit still costs one synchronous stat of
+// the resolved file and is served only if size and mtime are unchanged and the entry is younger than
+// CACHE_TTL_MS; the cache holds at most CACHE_ENTRIES files and CACHE_BYTES bytes (oldest out first).
+const CACHE_FILE_MAX = 64 * 1024;
+const CACHE_BYTES = 4 * 1024 * 1024;
+const CACHE_ENTRIES = 256;
+const CACHE_TTL_MS = 1000;
+
+interface CachedFile { real: string; size: bigint; mtimeNs: bigint; etag: string; mtimeMs: number; lastModified: string; type: string; body: Buffer; checked: number }
+
+class FileCache {
+  private readonly map = new Map<string, CachedFile>();
+  private bytes = 0;
+
+  get(path: string): CachedFile | undefined {
+    const e = this.map.get(path);
+    if (!e) return undefined;
+    const st = Date.now() - e.checked < CACHE_TTL_MS ? statSync(e.real, { bigint: true, throwIfNoEntry: false }) : undefined;
+    if (st && st.isFile() && st.size === e.size && st.mtimeNs === e.mtimeNs) return e;
+    this.delete(path);
+    return undefined;
+  }
+
+  put(path: string, e: CachedFile): void {
+    this.delete(path);
+    if (e.body.length > CACHE_FILE_MAX) return;
+    this.map.set(path, e);
+    this.bytes += e.body.length;
+    for (const [k] of this.map) {
+      if (this.map.size <= CACHE_ENTRIES && this.bytes <= CACHE_BYTES) break;
+      this.delete(k);
+    }
+  }
+
+  private delete(path: string): void {
+    const e = this.map.get(path);
+    if (e) { this.bytes -= e.body.length; this.map.delete(path); }
+  }
+}
+
+function conditional(req: Parameters<Handler>[0], etag: string, mtimeMs: number): boolean {
+  const inm = req.headers.filter(([k]) => k.toLowerCase() === 'if-none-match').map(([, v]) => v);
+  if (inm.length) return etagMatches(inm.join(', '), etag);
+  const ims = req.header('if-modified-since');
+  const t = ims === undefined ? NaN : Date.parse(ims);
+  return !Number.isNaN(t) && Math.floor(mtimeMs / 1000) * 1000 <= t;
+}
+
+function cachedReply(req: Parameters<Handler>[0], e: CachedFile): AppReply {
+  const common: [string, string][] = [['ETag', e.etag], ['Last-Modified', e.lastModified], ['Cache-Control', 'no-cache']];
+  if (conditional(req, e.etag, e.mtimeMs)) return { status: 304, fields: common };
+  const fields: [string, string][] = [['Content-Type', e.type], ...common];
+  if (req.method === 'HEAD') return { status: 200, fields, body: { stream: Readable.from([]), length: e.body.length } };
+  return { status: 200, fields, body: e.body };
+}
+
 export function staticHandler(opts: StaticOptions): Handler {
   const { root, index } = opts;
   if (typeof root !== 'string' || root === '') throw new Error('static: root must be a directory path');
   if (typeof index !== 'string' || index === '' || index === '.' || index === '..' || /[/\\\0]/.test(index)) {
     throw new Error(`static: index must be a plain file name, not "${index}"`);
   }
+  const cache = new FileCache();
 
   return async (req) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return errorReply(405, 'method_not_allowed', [['Allow', 'GET, HEAD']]);
     const parsed = parsePath(req.path);
     if (!parsed.ok) return parsed.status === 400 ? errorReply(400, 'bad_path') : notFound();
+    const hit = cache.get(req.path);
+    if (hit) return cachedReply(req, hit);
 
     let realRoot: string;
     try { realRoot = await realpath(root); } catch { return notFound(); }
@@ -183,19 +244,18 @@ export function staticHandler(opts: StaticOptions): Handler {
       const etag = `W/"${st.size.toString(16)}-${st.mtimeNs.toString(16)}"`;
       const mtimeMs = Number(st.mtimeNs / 1_000_000n);
       const lastModified = new Date(mtimeMs).toUTCString();
-      const common: [string, string][] = [['ETag', etag], ['Last-Modified', lastModified], ['Cache-Control', 'no-cache']];
-
-      const inm = req.headers.filter(([k]) => k.toLowerCase() === 'if-none-match').map(([, v]) => v);
-      let notModified = false;
-      if (inm.length) notModified = etagMatches(inm.join(', '), etag);
-      else {
-        const ims = req.header('if-modified-since');
-        const t = ims === undefined ? NaN : Date.parse(ims);
-        notModified = !Number.isNaN(t) && Math.floor(mtimeMs / 1000) * 1000 <= t;
+      const type = contentType(target.real);
+      if (size <= CACHE_FILE_MAX) {
+        const body = await fh.readFile();
+        if (body.length === size) {
+          const entry: CachedFile = { real: target.real, size: st.size, mtimeNs: st.mtimeNs, etag, mtimeMs, lastModified, type, body, checked: Date.now() };
+          cache.put(req.path, entry);
+          return cachedReply(req, entry);
+        }
       }
-      if (notModified) return { status: 304, fields: common };
-
-      const fields: [string, string][] = [['Content-Type', contentType(target.real)], ...common];
+      const common: [string, string][] = [['ETag', etag], ['Last-Modified', lastModified], ['Cache-Control', 'no-cache']];
+      if (conditional(req, etag, mtimeMs)) return { status: 304, fields: common };
+      const fields: [string, string][] = [['Content-Type', type], ...common];
       if (req.method === 'HEAD') return { status: 200, fields, body: { stream: Readable.from([]), length: size } };
       if (size === 0) return { status: 200, fields, body: Buffer.alloc(0) };
       keep = true;

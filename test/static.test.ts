@@ -42,7 +42,7 @@ async function bodyBytes(r: AppReply): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 const field = (r: AppReply, name: string) => r.fields?.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-const lengthOf = (r: AppReply) => (r.body && typeof r.body === 'object' && 'stream' in r.body ? r.body.length : undefined);
+const lengthOf = (r: AppReply) => (Buffer.isBuffer(r.body) ? r.body.length : r.body && typeof r.body === 'object' && 'stream' in r.body ? r.body.length : undefined);
 
 const SENTINEL = 'SENTINEL-' + randomBytes(12).toString('hex');
 let base: string, root: string, h: Handler;
@@ -57,6 +57,9 @@ const files: Record<string, string | Buffer> = {
   'photo.JPG': Buffer.from([0xff, 0xd8, 0xff]),
   'mod.wasm': Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
   'notes.txt': 'plain words',
+  // Above the handler's 64 KiB in-memory limit: always streamed from an open file.
+  'big.txt': 'x'.repeat(100_000),
+  'big2.txt': 'y'.repeat(70_000),
   'blob.bin': Buffer.from([1, 2, 3]),
   'README': 'no extension',
   'empty.txt': '',
@@ -399,22 +402,37 @@ describe('file bodies', () => {
     expect((await bodyBytes(r)).toString()).toBe('abc');
   });
 
+  it('serves a changed small file at once, not a cached copy (size or mtime differ)', async () => {
+    const p = join(root, 'changes.txt');
+    writeFileSync(p, 'abc');
+    expect((await bodyBytes(await get('/changes.txt'))).toString()).toBe('abc');
+    expect((await bodyBytes(await get('/changes.txt'))).toString()).toBe('abc');     // a cache hit
+    writeFileSync(p, 'abcd');
+    expect((await bodyBytes(await get('/changes.txt'))).toString()).toBe('abcd');
+    writeFileSync(p, 'wxyz');                                                          // same size
+    const later = new Date(Date.now() + 5000);
+    utimesSync(p, later, later);
+    expect((await bodyBytes(await get('/changes.txt'))).toString()).toBe('wxyz');
+    rmSync(p);
+    expect((await get('/changes.txt')).status).toBe(404);
+  });
+
   it('releases file descriptors: after reading, after destroy before reading, for HEAD and 304', async () => {
     const held: Readable[] = [];                                   // keep streams reachable: no GC closing for us
     await new Promise((res) => setTimeout(res, 20));               // earlier tests' streams finish closing
-    const etag = field(await get('/notes.txt', { method: 'HEAD' }), 'ETag')!;
+    const etag = field(await get('/big.txt', { method: 'HEAD' }), 'ETag')!;
     expect(openFds()).toBe(0);
-    const open = await get('/notes.txt');
+    const open = await get('/big.txt');
     expect(openFds()).toBe(1);                                     // the count sees an unread body's file
     await bodyBytes(open);
     for (let i = 0; i < 10; i++) {
-      const read = await get('/notes.txt');
+      const read = await get('/big.txt');
       held.push((read.body as { stream: Readable }).stream);
       await bodyBytes(read);
-      const unread = await get('/style.css');
+      const unread = await get('/big2.txt');
       held.push((unread.body as { stream: Readable }).stream);
       (unread.body as { stream: Readable }).stream.destroy();
-      held.push(...[await get('/notes.txt', { method: 'HEAD' }), await get('/notes.txt', { headers: [['If-None-Match', etag]] })]
+      held.push(...[await get('/big.txt', { method: 'HEAD' }), await get('/big.txt', { headers: [['If-None-Match', etag]] })]
         .map((r) => (r.body as { stream: Readable } | undefined)?.stream).filter((s): s is Readable => !!s));
     }
     await new Promise((res) => setTimeout(res, 50));
