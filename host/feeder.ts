@@ -17,7 +17,7 @@ const NOTHING = new Uint8Array(0);
 
 export class Feeder {
   private retained: Uint8Array = NOTHING;
-  private backlog: Buffer[] = [];
+  private backlog: Uint8Array[] = [];
   private backlogBytes = 0;
   private paused = false;
   private ended = false;
@@ -38,7 +38,7 @@ export class Feeder {
 
   push(bytes: Uint8Array, now: number): void {
     if (this.ended || bytes.length === 0) return;
-    this.backlog.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.backlog.push(bytes);
     this.backlogBytes += bytes.length;
     this.pump(now);
   }
@@ -48,7 +48,13 @@ export class Feeder {
     this.pump(now);
   }
 
-  private take(max: number): Buffer {
+  private take(max: number): Uint8Array {
+    if (this.backlog.length === 1 && this.backlog[0].length <= max) {    // the common case: no copy
+      const piece = this.backlog[0];
+      this.backlog = [];
+      this.backlogBytes = 0;
+      return piece;
+    }
     const all = this.backlog.length === 1 ? this.backlog[0] : Buffer.concat(this.backlog);
     const piece = all.subarray(0, max);
     const rest = all.subarray(max);
