@@ -156,8 +156,12 @@ export class Connection {
   /** The current exchange is over: let the feeder parse the next pipelined request. */
   private next(): void {
     this.current = null;
-    this.socket.resume();
-    setImmediate(() => { if (!this.gone) this.feeder.resume(this.host.now()); });
+    setImmediate(() => {
+      if (this.gone) return;
+      this.feeder.resume(this.host.now());
+      // Read again only once the input held behind answered requests is below the bound.
+      if (this.feeder.pending <= MAX_BACKLOG && this.socket.isPaused()) this.socket.resume();
+    });
   }
 
   private write(buf: Buffer): Promise<void> {

@@ -95,6 +95,14 @@ export class MoatServer {
 
   get port(): number { return this.addresses[0].port; }
 
+  /** Bytes the host holds for its clients: unsent output plus unparsed input (a metric, and the
+   *  bound the backpressure test checks). */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.conns.values()) n += c.socket.writableLength + c.feeder.pending;
+    return n;
+  }
+
   private accept(raw: net.Socket, secure: boolean): void {
     if (this.closingDown) { raw.destroy(); return; }
     const address = raw.remoteAddress ?? '';
