@@ -40,7 +40,7 @@ export function clearSpans(): void {
 }
 
 // Bounded by spanCount < cfg(C_SPANS): the caller stops the parse as soon as spansFull is set.
-export function emit(kind: u32, field: u32, p: usize, n: usize): void {
+@inline export function emit(kind: u32, field: u32, p: usize, n: usize): void {
   const r = spansBase + <usize>(spanCount * SPAN_BYTES);
   store<u16>(r, <u16>kind);
   store<u16>(r + 2, <u16>field);
