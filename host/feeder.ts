@@ -87,8 +87,11 @@ export class Feeder {
           this.inRequest = false;
           this.retained = NOTHING;
           // Unparsed bytes go back to the front of the backlog until resume().
-          const rest = Buffer.from(m.bytes.subarray(m.inputPtr + r.consumed, m.inputPtr + to));
-          if (rest.length) { this.backlog.unshift(rest); this.backlogBytes += rest.length; }
+          if (r.consumed < to) {
+            const rest = m.bytes.slice(m.inputPtr + r.consumed, m.inputPtr + to);
+            this.backlog.unshift(rest);
+            this.backlogBytes += rest.length;
+          }
           this.paused = true;
           this.emit({ type: 'request', request: this.assembler.done() });
           break;

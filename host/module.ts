@@ -171,7 +171,9 @@ export class Moat {
   /** Copy of span i's bytes (body data). */
   spanCopy(i: number): Buffer {
     const p = (this.spansAt >> 1) + 4 * i, at = this.input + this.u16[p + 2];
-    return Buffer.from(this.buf.subarray(at, at + this.u16[p + 3]));
+    const n = this.u16[p + 3], out = Buffer.allocUnsafe(n);
+    out.set(this.bytes.subarray(at, at + n));
+    return out;
   }
 
   /** Bytes of the input window a span points at (a view: copy before the next call). */
