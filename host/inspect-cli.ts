@@ -1,13 +1,16 @@
 // `moat inspect`: JSON Lines in, one JSON line out per input line, in order.
 import { createInterface } from 'node:readline';
-import { loadMoat } from './module.ts';
+import type { Moat } from './module.ts';
+import { ENGINE_NAMES, isEngineName, loadEngine } from './engines.ts';
 import { inspectConnection, type Limits } from './inspect.ts';
 
-const USAGE = `usage: moat inspect [--bytewise] [--engine v8]
+const USAGE = `usage: moat inspect [--bytewise] [--engine v8|wasm3|wamr-fast|wamr-classic]
 Reads JSON Lines on stdin: {"id": any, "raw_b64": "<bytes of one connection>", "limits"?: {...}}
 and writes one line per input: {"id", "requests": [...], "error": null | {"status", "reason"}}.
   --bytewise   feed one byte per feed() call
-  --engine E   v8 (default)`;
+  --engine E   v8 (default), or a board simulator: wasm3, wamr-fast, wamr-classic (the same
+               module in that interpreter; built into .cache/engines on first use, which needs
+               pip, cargo, cmake and a C compiler)`;
 
 export async function inspectCommand(args: string[], input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Promise<number> {
   let bytewise = false, engine = 'v8';
@@ -18,17 +21,27 @@ export async function inspectCommand(args: string[], input: NodeJS.ReadableStrea
     else if (a === '--help' || a === '-h') { output.write(USAGE + '\n'); return 0; }
     else { process.stderr.write(`moat inspect: unknown argument ${a}\n${USAGE}\n`); return 2; }
   }
-  if (engine !== 'v8') { process.stderr.write(`moat inspect: engine "${engine}" is not available (engines: v8)\n`); return 2; }
-  const moat = await loadMoat();
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    output.write(JSON.stringify(inspectLine(moat, line, bytewise)) + '\n');
+  if (!isEngineName(engine)) { process.stderr.write(`moat inspect: unknown engine "${engine}" (engines: ${ENGINE_NAMES.join(', ')})\n`); return 2; }
+  let moat;
+  try {
+    moat = await loadEngine(engine);
+  } catch (e) {
+    process.stderr.write(`moat inspect: engine ${engine} is not available: ${(e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      output.write(JSON.stringify(inspectLine(moat, line, bytewise)) + '\n');
+    }
+  } finally {
+    moat.dispose();
   }
   return 0;
 }
 
-function inspectLine(moat: Awaited<ReturnType<typeof loadMoat>>, line: string, bytewise: boolean): object {
+function inspectLine(moat: Moat, line: string, bytewise: boolean): object {
   let id: unknown = null;
   try {
     const msg = JSON.parse(line);

@@ -8,13 +8,20 @@
 // Reproducing a split failure: the failure message prints the seed and the exact
 // chunk sizes; set MOAT_CORPUS_SEED=<seed> to re-run with the same base seed, and
 // MOAT_CORPUS_ONLY=<case-name> to run a single case.
+//
+// Every engine: the same corpus also runs in every mode on the board simulators (wasm3,
+// WAMR fast and classic interpreters: host/engines.ts, boards/), and each result must equal both the
+// expectation and V8's result for the same input. MOAT_ENGINES=wasm3,wamr-fast picks engines
+// (MOAT_ENGINES=none skips them); MOAT_ENGINE_MODES=whole,bytewise picks modes (default: all five).
+// MOAT_ENGINE_VERIFY=1 also checks after every feed that the window the simulator holds is the host's.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import JSON5 from 'json5';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMoat } from '../host/module.ts';
+import { loadEngine, ensureSimulator, SIM_ENGINE_NAMES, type EngineMoat } from '../host/engines.ts';
 import { inspectConnection, type InspectResult } from '../host/inspect.ts';
 
 const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
@@ -23,6 +30,9 @@ const BASE_SEED = process.env.MOAT_CORPUS_SEED !== undefined
   ? Number(process.env.MOAT_CORPUS_SEED) >>> 0
   : 0x6d6f6174; // "moat"
 const ONLY = process.env.MOAT_CORPUS_ONLY;
+const ENGINES = (process.env.MOAT_ENGINES ?? SIM_ENGINE_NAMES.join(',')).split(',').filter((e) => e && e !== 'none');
+const ENGINE_MODES = (process.env.MOAT_ENGINE_MODES ?? 'whole,bytewise,split1,split2,split3').split(',');
+for (const e of ENGINES) if (!(SIM_ENGINE_NAMES as readonly string[]).includes(e)) throw new Error(`MOAT_ENGINES: unknown engine ${e}`);
 
 // ---------------------------------------------------------------------------
 // Corpus schema
@@ -307,3 +317,30 @@ describe('conformance corpus', () => {
     });
   }
 });
+
+// The same corpus on the board simulators; results must be identical to V8's.
+for (const engine of ENGINES as (typeof SIM_ENGINE_NAMES)[number][]) {
+  describe(`conformance corpus on ${engine}`, () => {
+    let moat: EngineMoat;
+    let v8: Awaited<ReturnType<typeof loadMoat>>;
+    beforeAll(async () => {
+      await ensureSimulator(engine);    // built by `npm test` already; builds here when run alone
+      moat = await loadEngine(engine);
+      v8 = await loadMoat();
+    }, 300_000);
+    afterAll(() => moat?.dispose());
+
+    for (const c of cases) {
+      it(`${c.file} ${c.name}`, () => {
+        for (const mode of modesFor(c).filter((m) => ENGINE_MODES.includes(m.label))) {
+          const opts = { ...(c.limits ? { limits: c.limits } : {}), ...mode.opts };
+          const got = normalizeResult(inspectConnection(moat, c.raw, opts));
+          const ref = normalizeResult(inspectConnection(v8, c.raw, opts));
+          const msg = `case ${c.name} (${c.file}) on ${engine} [${mode.label}: ${mode.info}]`;
+          expect(got, `${msg}: differs from V8`).toEqual(ref);
+          expect(got, `${msg}: differs from the expectation`).toEqual(c.expected);
+        }
+      });
+    }
+  });
+}

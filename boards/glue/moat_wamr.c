@@ -1,6 +1,6 @@
 /* moat_wamr.c: the Moat module in WAMR's interpreter (sources: the crate wamr-sys 0.1.1, which
  * carries wasm-micro-runtime/). Built twice by boards/scripts/build-sim.mjs: fast interpreter
- * (WAMR_BUILD_FAST_INTERP=1) and classic interpreter (=0); no AOT, no JIT, no libc-builtin, no WASI,
+ * (WAMR_BUILD_FAST_INTERP=1) and classic interpreter (=0); no AOT, no JIT, no WASI, libc-builtin only because this WAMR version cannot link without it,
  * software bounds checks (WAMR_DISABLE_HW_BOUND_CHECK=1, as on an MCU). boards/README.md has the table.
  *
  * WAMR takes all its memory from one pool the firmware reserves (MOAT_WAMR_POOL_BYTES, static);

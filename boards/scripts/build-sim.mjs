@@ -78,9 +78,9 @@ async function buildWasm3(src, out) {
   const sources = [...readdirSync(src).filter((f) => f.endsWith('.c')).map((f) => join(src, f)),
     join(GLUE, 'moat_engine.c'), join(GLUE, 'moat_wasm3.c'), join(SIM, 'main.c')];
   const objects = sources.map((s, i) => join(obj, `${i}-${s.split('/').pop().replace(/\.c$/, '.o')}`));
-  const flags = [...WASM3_FLAGS, '-w', `-I${src}`, `-I${GLUE}`];
+  const flags = [...WASM3_FLAGS, '-w', '-pthread', `-I${src}`, `-I${GLUE}`];
   await pool(sources.map((s, i) => () => runAsync(cc(), [...flags, '-c', s, '-o', objects[i]])), Math.max(1, cpus().length));
-  await runAsync(cc(), ['-o', out, ...objects, '-lm']);
+  await runAsync(cc(), ['-o', out, ...objects, '-lm', '-pthread']);
 }
 
 async function buildWamr(src, engine, out) {

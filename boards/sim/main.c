@@ -2,9 +2,10 @@
  * (moat_engine.h + one backend) and exposes the module ABI on stdin/stdout, one command per line;
  * host/engines.ts drives it for the test suite and `moat inspect --engine`.
  *
- *   moat-sim MODULE.wasm                 line protocol (below); first line out: "ok <engine>"
+ *   moat-sim MODULE.wasm                 line protocol (below); first line out: "ok <memory bytes> <engine>"
  *   moat-sim MODULE.wasm --bench N F...  feeds each file (one request each) N times in turn on a
  *                                        keep-alive connection, answering each; for callgrind.
+ *   moat-sim MODULE.wasm --bench-parse N F...   the same without respond() (parsing only).
  *
  * Protocol: numbers are decimal (u32 or i32), byte strings lowercase hex; every command but W and C
  * answers one line; an error answers "E <message>" (after W or C the simulator exits: the host sees
@@ -17,7 +18,8 @@
  *   O client tls now          open() -> slot or -code
  *   C slot                    close() (silent)
  *   R slot status length appLen opts now
- *                             respond() (application fields already in the window) -> n verdict [headhex]
+ *                             respond() (application fields already in the window)
+ *                             -> n, the 8 result words [, headhex when n > 0]
  *   T now from                tick() -> slot, then the 8 result words
  *   S code                    status() -> status
  *   N                         -> eventCount eventsPtr eventsCap
@@ -29,6 +31,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The interpreter runs on a thread with a small, fixed C stack, as in a firmware task (and because
+ * WAMR's Linux port asks pthread_getattr_np for the stack bounds on every call, which on the main
+ * thread parses /proc/self/maps). */
+#ifndef MOAT_SIM_STACK_BYTES
+#define MOAT_SIM_STACK_BYTES (64 * 1024)
+#endif
 
 static moat_t *M;
 static char *out;          /* one answer line */
@@ -48,7 +61,17 @@ static void put_hex(const uint8_t *p, uint32_t n) {
   out[out_len++] = ' ';
   for (uint32_t i = 0; i < n; i++) { out[out_len++] = d[p[i] >> 4]; out[out_len++] = d[p[i] & 15]; }
 }
-static void flush_line(void) { out_room(1); out[out_len++] = '\n'; fwrite(out, 1, out_len, stdout); fflush(stdout); out_len = 0; }
+static void flush_line(void) {
+  out_room(1);
+  out[out_len++] = '\n';
+  for (size_t at = 0; at < out_len;) {
+    ssize_t n = write(1, out + at, out_len - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) exit(3);
+    at += (size_t)n;
+  }
+  out_len = 0;
+}
 static void fail(const char *msg, int fatal) {
   out_len = 0; put_str("E "); put_str(msg); flush_line();
   if (fatal) exit(2);
@@ -157,9 +180,7 @@ static void command(char *line) {
     if (nums(&p, v, 6) != 6) { fail("R: bad arguments", 0); return; }
     int32_t n = moat_respond(M, (uint32_t)v[0], (uint32_t)v[1], (int32_t)v[2], (uint32_t)v[3], (uint32_t)v[4], (uint32_t)v[5]);
     if (trap_check(n)) return;
-    uint32_t r[MOAT_R_WORDS];
-    moat_result(M, r);
-    put_i(n); put_i(r[MOAT_R_VERDICT]);
+    put_i(n); put_result();
     if (n > 0) {
       uint8_t *h = moat_ptr(M, (uint32_t)moat_out_ptr(M), (uint32_t)n);
       if (!h) { fail("R: head outside memory", 0); return; }
@@ -195,6 +216,55 @@ static void command(char *line) {
   flush_line();
 }
 
+/* Reads one line from fd 0 into *buf (NUL-terminated, newline kept); 0 at EOF. Before blocking it
+ * polls for up to MOAT_SIM_SPIN_US: the host answers within microseconds, and on a virtual machine
+ * a blocked reader takes tens of microseconds to wake up on another CPU. */
+#ifndef MOAT_SIM_SPIN_US
+#define MOAT_SIM_SPIN_US 200
+#endif
+static char *in_buf;
+static size_t in_cap, in_have;
+static long long now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+static int wait_input(void) {
+  struct pollfd p = { 0, POLLIN, 0 };
+  long long until = 0;
+  for (int i = 0;; i++) {
+    int r = poll(&p, 1, 0);
+    if (r != 0) return r;
+    if (i == 0) until = now_us() + MOAT_SIM_SPIN_US;
+    else if ((i & 15) == 0 && now_us() > until) return poll(&p, 1, -1);
+  }
+}
+static long read_line(char **line) {
+  size_t scanned = 0;
+  for (;;) {
+    char *nl = in_have > scanned ? memchr(in_buf + scanned, '\n', in_have - scanned) : NULL;
+    if (nl) {
+      size_t n = (size_t)(nl - in_buf) + 1;
+      static char *cur;
+      static size_t cur_cap;
+      if (n + 1 > cur_cap) { cur_cap = n + 1; cur = realloc(cur, cur_cap); if (!cur) exit(3); }
+      memcpy(cur, in_buf, n);
+      cur[n] = 0;
+      memmove(in_buf, in_buf + n, in_have - n);
+      in_have -= n;
+      *line = cur;
+      return (long)n;
+    }
+    scanned = in_have;
+    if (in_have == in_cap) { in_cap = in_cap ? 2 * in_cap : 1 << 16; in_buf = realloc(in_buf, in_cap); if (!in_buf) exit(3); }
+    if (wait_input() < 0 && errno != EINTR) return 0;
+    ssize_t r = read(0, in_buf + in_have, in_cap - in_have);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) return 0;
+    in_have += (size_t)r;
+  }
+}
+
 static uint8_t *read_file(const char *path, uint32_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -209,7 +279,7 @@ static uint8_t *read_file(const char *path, uint32_t *len) {
 }
 
 /* --bench: each file is one request; feed it whole, answer 200, repeat. Exits 1 on any surprise. */
-static int bench(long iterations, int nfiles, char **files) {
+static int bench(long iterations, int respond, int nfiles, char **files) {
   uint8_t *req[16];
   uint32_t len[16];
   if (nfiles > 16) nfiles = 16;
@@ -231,7 +301,7 @@ static int bench(long iterations, int nfiles, char **files) {
         if (r[MOAT_R_VERDICT] == MOAT_NEED_MORE) { fprintf(stderr, "%s: incomplete\n", files[i]); return 1; }
         from = r[MOAT_R_CONSUMED];
       }
-      if (moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, 0) <= 0) { fprintf(stderr, "respond failed\n"); return 1; }
+      if (respond && moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, 0) <= 0) { fprintf(stderr, "respond failed\n"); return 1; }
     }
   }
   moat_close(M, (uint32_t)slot);
@@ -239,20 +309,39 @@ static int bench(long iterations, int nfiles, char **files) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
   char err[160] = "";
   uint32_t len = 0;
-  if (argc < 2) { fprintf(stderr, "usage: moat-sim MODULE.wasm [--bench N FILE...]\n"); return 2; }
   uint8_t *wasm = read_file(argv[1], &len);
   if (!wasm) { printf("E cannot read %s\n", argv[1]); return 1; }
   M = moat_load(wasm, len, err, sizeof err);
   if (!M) { printf("E %s\n", err); return 1; }
-  if (argc >= 4 && strcmp(argv[2], "--bench") == 0) return bench(atol(argv[3]), argc - 4, argv + 4);
-  out_len = 0; put_str("ok "); put_str(moat_engine_name()); flush_line();
+  if (argc >= 4 && strcmp(argv[2], "--bench") == 0) return bench(atol(argv[3]), 1, argc - 4, argv + 4);
+  if (argc >= 4 && strcmp(argv[2], "--bench-parse") == 0) return bench(atol(argv[3]), 0, argc - 4, argv + 4);
+  uint32_t size = 0;
+  moat_memory(M, &size);
+  out_len = 0; put_str("ok"); put_i(size); put_str(" "); put_str(moat_engine_name()); flush_line();
   char *line = NULL;
-  size_t cap = 0;
-  while (getline(&line, &cap, stdin) > 0) command(line);
-  free(line);
+  while (read_line(&line) > 0) command(line);
   moat_unload(M);
   return 0;
+}
+
+struct args { int argc; char **argv; int status; };
+static void *thread_main(void *p) {
+  struct args *a = p;
+  a->status = run(a->argc, a->argv);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) { fprintf(stderr, "usage: moat-sim MODULE.wasm [--bench N FILE...]\n"); return 2; }
+  struct args a = { argc, argv, 1 };
+  pthread_attr_t attr;
+  pthread_t t;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, MOAT_SIM_STACK_BYTES);
+  if (pthread_create(&t, &attr, thread_main, &a)) { fprintf(stderr, "moat-sim: no thread\n"); return 1; }
+  pthread_join(t, NULL);
+  return a.status;
 }
