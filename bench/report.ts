@@ -14,7 +14,7 @@ interface Results {
   latency?: LatencyResult;
   throughput?: ThroughputResult;
   memory?: { requests: number; slopePer100k: Record<string, Stat>; rssStart: Stat; rssEnd: Stat; requestsPerSecond: Stat; moduleMemoryAboveHighWaterChanged: boolean };
-  interpreters: { reason: string }; mcu: { reason: string };
+  interpreters?: { available: boolean; reason: string; rows: { engine: string; parse: number; parseAndRespond: number; oneOff: number; n: number; requests: number }[] }; mcu: { reason: string };
 }
 
 const B = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : `${num(n)}`);
@@ -90,7 +90,14 @@ export function markdown(r: Results): string {
   }
 
   o.push('## Interpreters (wasm3, WAMR) and MCU (Cortex-M4)', '');
-  o.push(`- Instructions per request and wall time in wasm3 / WAMR fast / WAMR classic: ${r.interpreters.reason}.`);
+  const I = r.interpreters;
+  if (I?.available) {
+    o.push(`x86 instructions per request (callgrind Ir, slope over N=${I.rows[0]?.n} and ${2 * (I.rows[0]?.n ?? 0)} runs of the ${I.rows[0]?.requests}-request mix; repeatable, unlike wall time). Reference from bench/mix/README.md, not re-measured here: llhttp's Wasm build in wasm3 44,564 per request.`, '');
+    o.push('| engine | feed (parse) | feed + respond | one-off: start + load + init |', '|---|---:|---:|---:|');
+    const n = (x: number) => x.toLocaleString('en-US');
+    for (const e of I.rows) o.push(`| ${e.engine} | ${n(e.parse)} | ${n(e.parseAndRespond)} | ${n(e.oneOff)} |`);
+    o.push('');
+  } else if (I) o.push(`- Instructions per request in wasm3 / WAMR fast / WAMR classic: ${I.reason}.`);
   o.push(`- Thumb instructions per request, flash and RAM on the emulated Cortex-M4: ${r.mcu.reason}.`, '');
   return o.join('\n');
 }
