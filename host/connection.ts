@@ -136,18 +136,24 @@ export class Connection {
     else if (body) { stream = body.stream; length = body.length ?? -1; }
     if (buf) length = buf.length;
     if (!body) length = 0;
+    // Head and a buffered body leave in one write (cork/uncork → writev), as node:http does.
+    this.socket.cork();
     let head = this.writeHead(reply.status, length, [...this.host.extraFields, ...(reply.fields ?? [])], this.closing ? RESPOND_CLOSE : 0);
     if (!head) {                                   // the app's fields were refused: a plain 500, then close
       stream?.destroy();
       stream = null;
       buf = Buffer.from(errorBody(500, 'response_refused'));
       head = this.writeHead(500, buf.length, [['Content-Type', 'application/json']], RESPOND_CLOSE);
-      if (!head) { this.socket.destroy(); return; }
+      if (!head) { this.socket.uncork(); this.socket.destroy(); return; }
     }
     let bytes = 0;
-    if (headOnly) stream?.destroy();
-    else if (buf) { bytes = buf.length; await this.write(buf); }
-    else if (stream) bytes = await this.pipe(stream, length < 0 && req.version === '1.1');
+    if (headOnly) { stream?.destroy(); this.socket.uncork(); }
+    else if (buf) {
+      bytes = buf.length;
+      const flushed = this.write(buf);
+      this.socket.uncork();
+      await flushed;
+    } else { this.socket.uncork(); if (stream) bytes = await this.pipe(stream, length < 0 && req.version === '1.1'); }
     this.host.log.access({ client: this.client.address, method: req.method, target: req.target, version: req.version, status: head === null ? 500 : reply.status, bytes, durationMs: Date.now() - this.currentStarted, tls: this.client.tls });
     if (head.close || this.closing) { this.closing = true; this.socket.end(); return; }
     if (this.parsedCurrent) this.next();
