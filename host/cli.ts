@@ -3,6 +3,7 @@ import { configCommand } from './config-cli.ts';
 import { inspectCommand } from './inspect-cli.ts';
 import { serveCommand } from './serve-cli.ts';
 import { certCommand } from './cert-cli.ts';
+import { fitCommand } from './fit-cli.ts';
 
 const HELP = `moat — a secure-by-default HTTP front door for microcontroller-class devices
 
@@ -11,6 +12,7 @@ usage: moat <command> [options]
   config    check a config file, or compile it to the module's binary blob (or a C array)
   cert      create a self-signed development certificate and key for https listeners
   inspect   replay connections given as JSON Lines on stdin through the parser
+  fit       check a config against a board profile's flash/RAM budget (boards/*.json); --kit DIR writes the firmware kit
   help      this text
 
 moat <command> --help shows the command's options.`;
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   inspect: inspectCommand,
   config: configCommand,
   cert: certCommand,
+  fit: fitCommand,
   help: async () => { process.stdout.write(HELP + '\n'); return 0; },
 };
 
