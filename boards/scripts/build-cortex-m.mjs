@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+// boards/scripts/build-cortex-m.mjs: the Cortex-M4F image (qemu mps2-an386) of wasm3 + boards/glue +
+// build/moat.wasm + the default config, built with arm-none-eabi-gcc and newlib into .cache/cortex-m/.
+//
+//   1. installs the toolchain and qemu (boards/scripts/install-arm.sh: Debian packages, idempotent)
+//   2. fetches wasm3's sources (fetch-engines.mjs: PyPI pywasm3 sdist)
+//   3. generates moat_wasm.c (build/moat.wasm as a C array) and moat_config.c
+//      (`moat config compile host/default-config.json5 --c`), compiles wasm3, the glue, the module,
+//      the config and boards/cortex-m/ one object each, links moat-cm.elf with a map file, and writes
+//      sizes.json: .text (code + read-only data) / .data / .bss of each part after --gc-sections
+//   4. writes cases.bin (the conformance corpus, format at the top of boards/cortex-m/main.c)
+//   5. builds the TCG instruction-count plugin libicount.so (boards/cortex-m/icount.c, host gcc)
+// Idempotent: the ELF carries a stamp (hash of flags, sources, module and config); a current one is kept.
+//
+//   node boards/scripts/build-cortex-m.mjs [--quiet] [--force] [--run]
+//     --run  also runs the corpus under qemu and prints a summary line (the comparison with V8 is
+//            test/cortex-m.test.ts)
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import JSON5 from 'json5';
+import { ROOT, fetchWasm3 } from './fetch-engines.mjs';
+import { WASM3_FLAGS } from './build-sim.mjs';
+
+export const OUT = join(ROOT, '.cache', 'cortex-m');
+export const ELF = join(OUT, 'moat-cm.elf');
+export const CASES = join(OUT, 'cases.bin');
+export const PLUGIN = join(OUT, 'libicount.so');
+const CM = join(ROOT, 'boards', 'cortex-m');
+const GLUE = join(ROOT, 'boards', 'glue');
+const WASM = join(ROOT, 'build', 'moat.wasm');
+const CORPUS = join(ROOT, 'test', 'corpus');
+const CONFIG_SRC = join(ROOT, 'host', 'default-config.json5');
+
+export const CPU = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'];
+export const CFLAGS = [...CPU, '-Os', '-g0', '-std=gnu11', '-ffunction-sections', '-fdata-sections', '-fno-stack-protector', '-Wall'];
+/** wasm3's embedded defaults: the -D flags of the desktop build (build-sim.mjs), at -Os. */
+export const WASM3_DEFINES = WASM3_FLAGS.filter((f) => f.startsWith('-D'));
+/** Fixed heap (linker script .heap) and the stack the linker keeps free below the top of RAM. */
+export const HEAP_SIZE = 256 * 1024;
+export const LDFLAGS = [...CPU, '--specs=rdimon.specs', '-Wl,--gc-sections', `-Wl,--defsym=HEAP_SIZE=${HEAP_SIZE}`];
+/** The exact emulator command line (../shared/notes/qemu-cortex-m.md): never -nographic. */
+export const QEMU = ['qemu-system-arm', '-M', 'mps2-an386', '-display', 'none', '-serial', 'none', '-monitor', 'none'];
+
+const log0 = () => {};
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${(r.stderr || '') + (r.stdout || '')}`.slice(0, 6000));
+  return r;
+}
+
+function runAsync(cmd, args) {
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    p.stdout.on('data', (d) => { text += d; });
+    p.stderr.on('data', (d) => { text += d; });
+    p.on('error', (e) => rej(new Error(`${cmd}: ${e.message}`)));
+    p.on('close', (code) => code === 0 ? res(text) : rej(new Error(`${cmd} ${args.join(' ')} failed (${code}):\n${text.slice(-4000)}`)));
+  });
+}
+
+async function pool(jobs, n) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, async () => { while (next < jobs.length) await jobs[next++](); }));
+}
+
+/** Step 1: the Debian packages (skips apt entirely when they are installed). */
+export function installArm(log = log0) {
+  const t0 = Date.now();
+  const r = spawnSync('bash', [join(ROOT, 'boards', 'scripts', 'install-arm.sh'), '--quiet'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`install-arm.sh failed (${r.status}):\n${r.stderr}${r.stdout}`);
+  const s = (Date.now() - t0) / 1000;
+  if (s > 2) log(`installed gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm in ${s.toFixed(1)} s`);
+}
+
+function ensureModule(log) {
+  if (existsSync(WASM)) return;
+  log('building build/moat.wasm');
+  run(process.execPath, [join(ROOT, 'host', 'build.mjs')]);
+}
+
+/** The C array of the module's exact bytes. */
+function wasmSource(bytes) {
+  const rows = [];
+  for (let i = 0; i < bytes.length; i += 16) rows.push('  ' + Array.from(bytes.subarray(i, i + 16), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ') + ',');
+  return `/* build/moat.wasm (${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}), generated by boards/scripts/build-cortex-m.mjs. */\n` +
+    `const unsigned char moat_wasm[${bytes.length}] __attribute__((aligned(4))) = {\n${rows.join('\n')}\n};\n` +
+    `const unsigned int moat_wasm_len = ${bytes.length};\n`;
+}
+
+function configSource() {
+  const r = run(process.execPath, [join(ROOT, 'host', 'moat.mjs'), 'config', 'compile', CONFIG_SRC, '--c', '-o', '-']);
+  if (!/moat_config\[128\]/.test(r.stdout)) throw new Error(`moat config compile --c printed no moat_config[128]:\n${r.stdout.slice(0, 400)}`);
+  return r.stdout;
+}
+
+/** Object groups: which part of the image each object belongs to. */
+function parts(wasm3Src, gen) {
+  const c = (dir, files) => files.map((f) => join(dir, f));
+  return {
+    interpreter: c(wasm3Src, readdirSync(wasm3Src).filter((f) => f.endsWith('.c')).sort()),
+    glue: c(GLUE, ['moat_engine.c', 'moat_wasm3.c']),
+    module: [join(gen, 'moat_wasm.c')],
+    config: [join(gen, 'moat_config.c')],
+    board: c(CM, ['startup.c', 'sbrk.c']),
+    driver: [join(CM, 'main.c')],
+  };
+}
+
+function flagsFor(part, wasm3Src) {
+  const f = [...CFLAGS, `-I${GLUE}`];
+  if (part === 'interpreter' || part === 'glue') f.push(...WASM3_DEFINES, `-I${wasm3Src}`, '-w');
+  return f;
+}
+
+function stampOf(wasm3Src, groups, extra) {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([CFLAGS, WASM3_DEFINES, LDFLAGS, wasm3Src, extra]));
+  for (const files of Object.values(groups)) for (const f of files) if (existsSync(f) && !f.startsWith(OUT)) { h.update(f.slice(ROOT.length)); h.update(readFileSync(f)); }
+  for (const f of [join(CM, 'moat.ld'), join(CM, 'icount.c'), fileURLToPath(import.meta.url)]) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Sums the linked image's input sections per object from the GNU ld map: text = .text + .rodata
+ * (+ vectors, exidx), data = .data, bss = .bss, after --gc-sections. Library members (libc, libgcc,
+ * librdimon) are grouped as "libc".
+ */
+export function mapSizes(mapText, groupOf) {
+  const at = mapText.indexOf('Linker script and memory map');
+  const lines = mapText.slice(at).split('\n');
+  const sizes = {};
+  let out = null, pending = null;
+  const add = (sec, size, file) => {
+    if (!out || !size) return;
+    const kind = out === '.data' ? 'data' : out === '.bss' ? 'bss' : ['.text', '.ARM.exidx', '.ARM.extab'].includes(out) ? 'text' : null;
+    if (!kind) return;
+    const g = groupOf(file.trim());
+    sizes[g] ??= { text: 0, data: 0, bss: 0 };
+    sizes[g][kind] += size;
+  };
+  for (const ln of lines) {
+    const top = /^(\.[\w.]+)\s/.exec(ln) || /^(\.[\w.]+)$/.exec(ln);
+    if (top) { out = top[1]; pending = null; continue; }
+    const full = /^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$/.exec(ln);
+    if (full && !full[1].startsWith('*')) { add(full[1], parseInt(full[3], 16), full[4]); pending = null; continue; }
+    const name = /^ (\.\S+)$/.exec(ln);
+    if (name) { pending = name[1]; continue; }
+    const cont = /^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$/.exec(ln);
+    if (cont && pending) { add(pending, parseInt(cont[2], 16), cont[3]); pending = null; continue; }
+    pending = null;
+  }
+  return sizes;
+}
+
+/** Object-file sizes before linking (arm-none-eabi-size, Berkeley format: text includes rodata). */
+function objectSizes(objs) {
+  const r = run('arm-none-eabi-size', ['-t', ...objs]);
+  const total = r.stdout.trim().split('\n').pop().trim().split(/\s+/).map(Number);
+  return { text: total[0], data: total[1], bss: total[2] };
+}
+
+/** Steps 2-5. Returns { elf, cases, plugin, sizes, built }. */
+export async function buildCortexM({ force = false, log = log0 } = {}) {
+  installArm(log);
+  const wasm3Src = fetchWasm3(log);
+  ensureModule(log);
+  mkdirSync(OUT, { recursive: true });
+  const gen = join(OUT, 'gen');
+  mkdirSync(gen, { recursive: true });
+  const wasm = readFileSync(WASM);
+  const wasmC = wasmSource(wasm);
+  const configC = configSource();
+  const groups = parts(wasm3Src, gen);
+  const stamp = stampOf(wasm3Src, groups, [wasmC, configC, HEAP_SIZE]);
+  const stampFile = `${ELF}.stamp`;
+  let built = false;
+  if (force || !existsSync(ELF) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp || !existsSync(PLUGIN) || !existsSync(join(OUT, 'sizes.json'))) {
+    const t0 = Date.now();
+    log('building .cache/cortex-m/moat-cm.elf');
+    rmSync(stampFile, { force: true });
+    writeFileSync(join(gen, 'moat_wasm.c'), wasmC);
+    writeFileSync(join(gen, 'moat_config.c'), configC);
+    const objDir = join(OUT, 'obj');
+    rmSync(objDir, { recursive: true, force: true });
+    const jobs = [], objects = {}, groupOfObj = new Map();
+    for (const [part, files] of Object.entries(groups)) {
+      mkdirSync(join(objDir, part), { recursive: true });
+      objects[part] = files.map((f) => join(objDir, part, f.split('/').pop().replace(/\.c$/, '.o')));
+      files.forEach((f, i) => {
+        groupOfObj.set(objects[part][i], part);
+        jobs.push(() => runAsync('arm-none-eabi-gcc', [...flagsFor(part, wasm3Src), '-c', f, '-o', objects[part][i]]));
+      });
+    }
+    await pool(jobs, Math.max(1, cpus().length));
+    const map = join(OUT, 'moat-cm.map');
+    const tmp = `${ELF}.tmp`;
+    run('arm-none-eabi-gcc', [...LDFLAGS, '-T', join(CM, 'moat.ld'), `-Wl,-Map=${map}`, '-o', tmp, ...Object.values(objects).flat()]);
+    renameSync(tmp, ELF);
+    // Sizes per part, as linked (map file) and as compiled (object files).
+    const linked = mapSizes(readFileSync(map, 'utf8'), (file) => groupOfObj.get(file) ?? (/\.a\(|\/lib\w*\.a|crt|libgcc/.test(file) ? 'libc' : 'other'));
+    const compiled = Object.fromEntries(Object.entries(objects).map(([p, o]) => [p, objectSizes(o)]));
+    const sec = Object.fromEntries(run('arm-none-eabi-size', ['-A', ELF]).stdout.split('\n')
+      .map((l) => /^(\.[\w.]+)\s+(\d+)\s+\d+/.exec(l)).filter(Boolean).map((m) => [m[1], Number(m[2])]));
+    const sizes = {
+      toolchain: run('arm-none-eabi-gcc', ['--version']).stdout.split('\n')[0],
+      cflags: CFLAGS.join(' '), wasm3_defines: WASM3_DEFINES.join(' '), heap_bytes: HEAP_SIZE,
+      module_bytes: wasm.length,
+      linked, compiled,
+      elf: { text: (sec['.text'] ?? 0) + (sec['.ARM.exidx'] ?? 0) + (sec['.ARM.extab'] ?? 0), data: sec['.data'] ?? 0, bss: sec['.bss'] ?? 0,
+        heap: sec['.heap'] ?? 0, driver_buffers: sec['.harness'] ?? 0 },
+    };
+    writeFileSync(join(OUT, 'sizes.json'), JSON.stringify(sizes, null, 2) + '\n');
+    buildPlugin();
+    writeFileSync(stampFile, stamp);
+    built = true;
+    log(`built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  writeCases();
+  return { elf: ELF, cases: CASES, plugin: PLUGIN, sizes: JSON.parse(readFileSync(join(OUT, 'sizes.json'), 'utf8')), built };
+}
+
+/** The TCG plugin (host gcc): counts executed guest instructions, prints "icount N" at exit. */
+function buildPlugin() {
+  const cc = process.env.CC || 'gcc';
+  run(cc, ['-O2', '-shared', '-fPIC', '-o', `${PLUGIN}.tmp`, join(CM, 'icount.c')]);
+  renameSync(`${PLUGIN}.tmp`, PLUGIN);
+}
+
+// ---- the corpus as the image reads it -----------------------------------------------------------
+
+function textOf(t) {
+  if (typeof t === 'string') return t;
+  return t.map((p) => typeof p === 'string' ? p : p.repeat.repeat(p.times)).join('');
+}
+const LIMITS = ['uri_bytes', 'header_bytes', 'header_count', 'body_bytes', 'chunk_ext_bytes'];
+
+/** Every case of test/corpus/*.json5 (files sorted, cases in order): name, raw bytes, limits. */
+export function loadCases() {
+  const cases = [];
+  for (const file of readdirSync(CORPUS).filter((f) => f.endsWith('.json5')).sort()) {
+    for (const c of JSON5.parse(readFileSync(join(CORPUS, file), 'utf8'))) {
+      cases.push({ file, name: c.name, raw: Buffer.from(textOf(c.raw), 'latin1'), limits: c.limits });
+    }
+  }
+  return cases;
+}
+
+export function encodeCases(cases) {
+  const parts = [Buffer.from('MCI1'), Buffer.alloc(4)];
+  parts[1].writeUInt32LE(cases.length);
+  for (const c of cases) {
+    const h = Buffer.alloc(24);
+    LIMITS.forEach((k, i) => h.writeUInt32LE(c.limits?.[k] ?? 0, 4 * i));
+    h.writeUInt32LE(c.raw.length, 20);
+    parts.push(h, c.raw, Buffer.alloc((4 - (c.raw.length % 4)) % 4));
+  }
+  return Buffer.concat(parts);
+}
+
+export function writeCases(cases = loadCases()) {
+  const bin = encodeCases(cases);
+  if (!existsSync(CASES) || !readFileSync(CASES).equals(bin)) writeFileSync(CASES, bin);
+  return cases;
+}
+
+// ---- running under qemu -------------------------------------------------------------------------
+
+/**
+ * Runs the image under qemu with semihosting arguments `args` (cwd: the repository root, so relative
+ * paths are host files). `plugin`: load libicount.so. Returns { status, stdout, stderr, icount }.
+ */
+export function runQemu(args, { plugin = false, timeout = 120, elf = ELF } = {}) {
+  for (const a of args) if (/[\s,]/.test(a)) throw new Error(`semihosting argument with a space or comma: ${a}`);
+  const semi = ['enable=on', 'target=native', 'arg=moat-cm', ...args.map((a) => `arg=${a}`)].join(',');
+  const cmd = ['timeout', String(timeout), ...QEMU, '-semihosting-config', semi];
+  if (plugin) cmd.push('-plugin', PLUGIN, '-d', 'plugin');
+  cmd.push('-kernel', elf);
+  const r = spawnSync(cmd[0], cmd.slice(1), { cwd: ROOT, encoding: 'latin1', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) throw new Error(`qemu: ${r.error.message}`);
+  const m = /icount (\d+)/.exec(r.stderr);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, icount: m ? Number(m[1]) : null, command: cmd.join(' ') };
+}
+
+/** Runs the corpus on the image: one parsed line per case and mode. */
+export function runCorpus() {
+  const r = runQemu([CASES.slice(ROOT.length + 1)]);
+  if (r.status !== 0) throw new Error(`${r.command} exited ${r.status}:\n${r.stderr.slice(-2000)}`);
+  return { lines: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr: r.stderr };
+}
+
+export function printSizes(sizes, out = process.stdout) {
+  const rows = ['interpreter', 'glue', 'module', 'config', 'board', 'driver', 'libc', 'other'].filter((k) => sizes.linked[k]);
+  out.write(`cortex-m: sizes as linked (${sizes.toolchain}; -Os, --gc-sections), bytes:\n`);
+  out.write('  part          .text   .data    .bss   (as compiled .text/.data/.bss)\n');
+  for (const k of rows) {
+    const l = sizes.linked[k], c = sizes.compiled[k];
+    out.write(`  ${k.padEnd(12)} ${String(l.text).padStart(6)} ${String(l.data).padStart(7)} ${String(l.bss).padStart(7)}` +
+      (c ? `   (${c.text}/${c.data}/${c.bss})` : '') + '\n');
+  }
+  out.write(`  elf          ${String(sizes.elf.text).padStart(6)} ${String(sizes.elf.data).padStart(7)} ${String(sizes.elf.bss).padStart(7)}   (+ fixed heap ${sizes.elf.heap}; the driver's scratch buffers, ${sizes.elf.driver_buffers} B NOLOAD, are not firmware RAM)\n`);
+  const fw = ['interpreter', 'glue', 'module', 'config'].reduce((a, k) => a + (sizes.linked[k]?.text ?? 0) + (sizes.linked[k]?.data ?? 0), 0);
+  out.write(`  interpreter + glue + module + config: ${fw} B flash (.text + .data image), libc not included\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const quiet = args.includes('--quiet');
+  const log = (m) => { if (!quiet) process.stderr.write(`cortex-m: ${m}\n`); };
+  buildCortexM({ force: args.includes('--force'), log }).then((b) => {
+    if (!quiet) { printSizes(b.sizes); process.stdout.write(`elf: ${b.elf}\n`); }
+    if (args.includes('--run')) {
+      const t0 = Date.now();
+      const { lines, stderr } = runCorpus();
+      const errs = lines.filter((l) => l.error).length;
+      process.stdout.write(`cortex-m: ${lines.length} runs (${lines.length / 2} cases whole + bytewise), ${errs} ended in an error, ${((Date.now() - t0) / 1000).toFixed(1)} s under qemu\n${stderr}`);
+    }
+  }).catch((e) => { process.stderr.write(`build-cortex-m: ${e.message}\n`); process.exit(1); });
+}
