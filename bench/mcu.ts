@@ -1,10 +1,9 @@
 // Interpreters: x86 instructions per request of the module inside wasm3 and WAMR fast/classic,
 // counted by callgrind with the slope method (boards/scripts/callgrind.mjs does the counting).
-// The emulated Cortex-M4 is reported once its image exists (issue 5); until then the section says so.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const NOT_AVAILABLE = 'not available: Cortex-M image not built yet (issue 5)';
 const CALLGRIND = fileURLToPath(new URL('../boards/scripts/callgrind.mjs', import.meta.url));
 
 export interface EngineRow { engine: string; parse: number; parseAndRespond: number; oneOff: number; n: number; requests: number }
@@ -15,10 +14,13 @@ export function interpreters(full = false): { available: boolean; reason: string
   return { available: true, reason: '', rows: JSON.parse(r.stdout) as EngineRow[] };
 }
 
-export function mcu() {
-  return {
-    available: false,
-    reason: NOT_AVAILABLE,
-    wanted: ['Thumb instructions/request on qemu mps2-an386 (Cortex-M4), moat vs llhttp Wasm in wasm3', 'flash bytes', 'RAM bytes'],
-  };
+// The emulated Cortex-M4: boards/scripts/qemu-icount.mjs builds the image if needed, counts Thumb
+// instructions with the TCG plugin (slope method) and writes bench/results/cortex-m.json.
+const QEMU_ICOUNT = fileURLToPath(new URL('../boards/scripts/qemu-icount.mjs', import.meta.url));
+const CORTEX_JSON = fileURLToPath(new URL('./results/cortex-m.json', import.meta.url));
+
+export function mcu(): { available: boolean; reason: string; result?: Record<string, unknown> } {
+  const r = spawnSync(process.execPath, [QEMU_ICOUNT], { encoding: 'utf8', timeout: 900_000 });
+  if (r.status !== 0) return { available: false, reason: `qemu run failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}` };
+  return { available: true, reason: '', result: JSON.parse(readFileSync(CORTEX_JSON, 'utf8')) };
 }

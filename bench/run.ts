@@ -1,7 +1,7 @@
 // `npm run bench` (quick, about 2–3 minutes) or `npm run bench -- --full`: rebuilds build/moat.wasm
 // if its sources changed, runs every benchmark against its baseline in the same run, prints progress
 // on stderr, and writes bench/results/latest.json and bench/results/latest.md.
-// `--only=footprint,latency,throughput,memory,interpreters` runs a subset (the results then hold only those).
+// `--only=footprint,latency,throughput,memory,interpreters,mcu` runs a subset (the results then hold only those).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -86,7 +86,10 @@ if (want('interpreters')) {
   progress('interpreters: callgrind instruction counts in wasm3, WAMR fast, WAMR classic (slope method)');
   results.interpreters = interpreters(full);
 }
-results.mcu = mcu();
+if (want('mcu')) {
+  progress('mcu: Thumb instruction counts on the emulated Cortex-M4 (qemu + TCG plugin)');
+  results.mcu = mcu();
+}
 results.elapsedSeconds = Math.round((Date.now() - t0) / 1000);
 
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
