@@ -2,18 +2,12 @@
 // a timeout so nothing hangs, and every test closes its server and sockets.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client, GET, SECURITY, WAIT, type RawResponse as Response } from './helpers/raw-http.ts';
 import type { MoatServer } from '../host/server.ts';
 import { loadConfig } from '../host/config.ts';
 import { startFromConfig } from '../host/serve.ts';
 import type { ModuleConfig } from '../host/module.ts';
 
-const WAIT = 4000;
-const SECURITY: [string, string][] = [
-  ['x-content-type-options', 'nosniff'],
-  ['x-frame-options', 'DENY'],
-  ['content-security-policy', "default-src 'self'"],
-  ['referrer-policy', 'no-referrer'],
-];
 
 const servers: MoatServer[] = [];
 const sockets: net.Socket[] = [];
@@ -31,107 +25,6 @@ async function start(config: Partial<ModuleConfig> = {}): Promise<MoatServer> {
   return server;
 }
 
-interface Response { status: number; reason: string; headers: Map<string, string[]>; body: Buffer; head: string }
-
-/** A raw client that buffers everything the server sends and records when the server closed. */
-class Client {
-  buf = Buffer.alloc(0);
-  ended = false;      // the server sent FIN (or the socket closed)
-  closed = false;
-  private waiters: (() => void)[] = [];
-  constructor(readonly socket: net.Socket) {
-    socket.on('data', (d) => { this.buf = Buffer.concat([this.buf, d]); this.wake(); });
-    socket.on('end', () => { this.ended = true; this.wake(); });
-    socket.on('close', () => { this.ended = true; this.closed = true; this.wake(); });
-    socket.on('error', () => { /* reset by peer counts as closed */ });
-  }
-  private wake(): void { for (const w of this.waiters.splice(0)) w(); }
-
-  static connect(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1' });
-      sockets.push(s);
-      const t = setTimeout(() => reject(new Error('connect timeout')), WAIT);
-      s.once('connect', () => { clearTimeout(t); resolve(new Client(s)); });
-      s.once('error', (e) => { clearTimeout(t); reject(e); });
-    });
-  }
-
-  write(data: string | Buffer): void { this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data); }
-
-  /** Resolves once `pred` holds, re-checked on every event; rejects after `ms`. */
-  until<T>(pred: () => T | undefined | false, ms = WAIT, what = 'condition'): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const v = pred();
-        if (v !== undefined && v !== false) { clearTimeout(t); resolve(v as T); return true; }
-        return false;
-      };
-      const t = setTimeout(() => reject(new Error(`timeout waiting for ${what}; got ${JSON.stringify(this.buf.toString('latin1'))} ended=${this.ended}`)), ms);
-      const loop = () => { if (!check()) this.waiters.push(loop); };
-      loop();
-    });
-  }
-
-  /** Reads one complete response off the buffer. `headOnly` for responses to HEAD. */
-  read(headOnly = false, ms = WAIT): Promise<Response> {
-    return this.until(() => {
-      const r = parseResponse(this.buf, headOnly, this.ended);
-      if (!r) return undefined;
-      this.buf = this.buf.subarray(r.used);
-      return r.res;
-    }, ms, 'a response');
-  }
-
-  waitClosed(ms = WAIT): Promise<true> { return this.until(() => this.ended || undefined, ms, 'server close'); }
-}
-
-function parseResponse(buf: Buffer, headOnly: boolean, ended: boolean): { res: Response; used: number } | undefined {
-  const end = buf.indexOf('\r\n\r\n');
-  if (end < 0) return undefined;
-  const head = buf.subarray(0, end).toString('latin1');
-  const [statusLine, ...lines] = head.split('\r\n');
-  const m = /^HTTP\/1\.1 (\d{3}) (.*)$/.exec(statusLine);
-  if (!m) throw new Error(`bad status line ${JSON.stringify(statusLine)}`);
-  const headers = new Map<string, string[]>();
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    if (i <= 0) throw new Error(`bad field line ${JSON.stringify(l)}`);
-    const k = l.slice(0, i).toLowerCase();
-    headers.set(k, [...(headers.get(k) ?? []), l.slice(i + 1).trim()]);
-  }
-  const status = Number(m[1]);
-  let at = end + 4;
-  let body: Buffer = Buffer.alloc(0);
-  const cl = headers.get('content-length');
-  const te = headers.get('transfer-encoding');
-  if (!headOnly && status >= 200 && status !== 204 && status !== 304) {
-    if (cl) {
-      const n = Number(cl[0]);
-      if (buf.length < at + n) return undefined;
-      body = buf.subarray(at, at + n);
-      at += n;
-    } else if (te) {
-      const parts: Buffer[] = [];
-      for (;;) {
-        const le = buf.indexOf('\r\n', at);
-        if (le < 0) return undefined;
-        const size = parseInt(buf.subarray(at, le).toString('latin1'), 16);
-        if (size === 0) { const fin = buf.indexOf('\r\n\r\n', le); if (fin < 0) return undefined; at = fin + 4; break; }
-        if (buf.length < le + 2 + size + 2) return undefined;
-        parts.push(buf.subarray(le + 2, le + 2 + size));
-        at = le + 2 + size + 2;
-      }
-      body = Buffer.concat(parts);
-    } else {
-      if (!ended) return undefined;
-      body = buf.subarray(at);
-      at = buf.length;
-    }
-  }
-  return { res: { status, reason: m[2], headers, body, head }, used: at };
-}
-
 const one = (r: Response, name: string) => {
   const v = r.headers.get(name.toLowerCase()) ?? [];
   expect(v, `${name} in ${JSON.stringify(r.head)}`).toHaveLength(1);
@@ -143,12 +36,11 @@ function expectSecurity(r: Response): void {
   for (const [n, v] of SECURITY) expect(one(r, n)).toBe(v);
 }
 
-const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
 
 describe('MoatServer over real sockets', () => {
   it('GET / → 200 with the 4 security fields and the right Content-Length', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write(GET('/'));
     const r = await c.read();
     expect(r.status).toBe(200);
@@ -165,7 +57,7 @@ describe('MoatServer over real sockets', () => {
 
   it('keep-alive: two requests on one socket', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write(GET('/'));
     const a = await c.read();
     expect(a.status).toBe(200);
@@ -181,7 +73,7 @@ describe('MoatServer over real sockets', () => {
 
   it('pipelining: two requests in one write → two responses in order', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write(GET('/style.css') + GET('/api/status') + GET('/'));
     const a = await c.read();
     const b = await c.read();
@@ -200,7 +92,7 @@ describe('MoatServer over real sockets', () => {
     ['CL + TE → 400', 'POST /api/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
   ])('malformed (%s) with Connection: close, then the server closes', async (_, raw, status) => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write(raw);
     const r = await c.read();
     expect(r.status).toBe(status);
@@ -213,7 +105,7 @@ describe('MoatServer over real sockets', () => {
 
   it('an over-limit body (Content-Length 200000) → 413 and close', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write('POST /api/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n');
     const r = await c.read();
     expect(r.status).toBe(413);
@@ -224,10 +116,10 @@ describe('MoatServer over real sockets', () => {
 
   it('HEAD / → the GET headers without a body', async () => {
     const server = await start();
-    const g = await Client.connect(server.port);
+    const g = await Client.connect(server.port, sockets);
     g.write(GET('/'));
     const getRes = await g.read();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write('HEAD / HTTP/1.1\r\nHost: a\r\n\r\n');
     const r = await c.read(true);
     expect(r.status).toBe(200);
@@ -243,7 +135,7 @@ describe('MoatServer over real sockets', () => {
 
   it('Expect: 100-continue POST /api/echo → 100 Continue, then 200', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write('POST /api/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
     await c.until(() => c.buf.length >= 25 || undefined, WAIT, '100 Continue');
     expect(c.buf.toString('latin1')).toBe('HTTP/1.1 100 Continue\r\n\r\n');
@@ -256,7 +148,7 @@ describe('MoatServer over real sockets', () => {
 
   it('Expect: 100-continue with an over-limit Content-Length → 413 and no 100 Continue', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write('POST /api/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 200000\r\n\r\n');
     const r = await c.read();
     expect(r.status).toBe(413);
@@ -267,7 +159,7 @@ describe('MoatServer over real sockets', () => {
 
   it('a pipelined request after Connection: close is not answered', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write(GET('/api/status', 'Connection: close\r\n') + GET('/'));
     const r = await c.read();
     expect(r.status).toBe(200);
@@ -278,7 +170,7 @@ describe('MoatServer over real sockets', () => {
 
   it('POST /api/echo with a chunked body → 200 JSON with the byte count', async () => {
     const server = await start();
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write('POST /api/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
     c.write('5;ext=1\r\nhello\r\n');
     await new Promise((r) => setTimeout(r, 20));
@@ -292,7 +184,7 @@ describe('MoatServer over real sockets', () => {
 
   it('a connection that sends half a head and stalls is answered 408 and closed after the parse timeout', async () => {
     const server = await start({ timeout_parse_ms: 500 });
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     const t0 = Date.now();
     c.write('GET / HTTP/1.1\r\nHost: a\r\n');
     const r = await c.read(false, 3000);
@@ -307,7 +199,7 @@ describe('MoatServer over real sockets', () => {
 
   it('a head trickled in one byte at a time is still cut off by the parse timeout', async () => {
     const server = await start({ timeout_parse_ms: 500 });
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     const head = 'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ' + 'y'.repeat(200);
     const t0 = Date.now();
     let i = 0;
@@ -325,7 +217,7 @@ describe('MoatServer over real sockets', () => {
 
   it('an idle keep-alive connection is closed silently after the inactivity timeout', async () => {
     const server = await start({ timeout_inactivity_ms: 400 });
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write(GET('/api/status'));
     expect((await c.read()).status).toBe(200);
     const t0 = Date.now();
@@ -336,13 +228,13 @@ describe('MoatServer over real sockets', () => {
 
   it('connection limit: with slots 2 a third concurrent connection is closed without any bytes', async () => {
     const server = await start({ slots: 2 });
-    const a = await Client.connect(server.port);
-    const b = await Client.connect(server.port);
+    const a = await Client.connect(server.port, sockets);
+    const b = await Client.connect(server.port, sockets);
     a.write(GET('/api/status'));
     b.write(GET('/api/status'));
     expect((await a.read()).status).toBe(200);
     expect((await b.read()).status).toBe(200);
-    const c = await Client.connect(server.port);
+    const c = await Client.connect(server.port, sockets);
     c.write(GET('/'));
     await c.waitClosed();
     expect(c.buf.length).toBe(0);
@@ -356,13 +248,13 @@ describe('MoatServer over real sockets', () => {
 
   it('a slot freed by a closed connection is reused', async () => {
     const server = await start({ slots: 1 });
-    const a = await Client.connect(server.port);
+    const a = await Client.connect(server.port, sockets);
     a.write(GET('/', 'Connection: close\r\n'));
     const r = await a.read();
     expect(one(r, 'Connection')).toBe('close');
     await a.waitClosed();
     await new Promise((res) => setTimeout(res, 50));
-    const b = await Client.connect(server.port);
+    const b = await Client.connect(server.port, sockets);
     b.write(GET('/api/status'));
     expect((await b.read()).status).toBe(200);
   });
