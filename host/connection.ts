@@ -9,6 +9,7 @@ import { Feeder, FeedEvent } from './feeder.ts';
 import { IncomingRequest } from './app-request.ts';
 import type { HttpRequest } from './request.ts';
 import { reasonOf } from './errors.ts';
+import { errorReply } from './routes.ts';
 import type { AppReply, Handler } from './types.ts';
 
 export interface AccessEntry {
@@ -33,7 +34,8 @@ export interface ConnectionHost {
 const MAX_BACKLOG = 64 * 1024;   // unparsed input held behind an unanswered request before reading stops
 const RESPOND_CLOSE = 1;
 
-const errorBody = (status: number, reason: string) => `{"error":${status},"reason":"${reason}"}\n`;
+/** Body of the JSON error replies (the same shape as routes.ts errorReply). */
+const errorBody = (status: number, reason: string) => errorReply(status, reason).body as string;
 
 export class Connection {
   readonly feeder: Feeder;
@@ -107,7 +109,7 @@ export class Connection {
       reply = await this.host.handler(req);
     } catch (err) {
       this.host.log.error('error', 'handler failed', { target: req.target, message: (err as Error).message });
-      reply = { status: 500, fields: [['Content-Type', 'application/json']], body: errorBody(500, 'handler_error') };
+      reply = errorReply(500, 'handler_error');
     }
     if (this.current !== req || this.answered || this.gone) {           // an error or timeout answered first
       if (reply.body && typeof reply.body === 'object' && 'stream' in reply.body) reply.body.stream.destroy();
