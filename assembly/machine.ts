@@ -1,5 +1,5 @@
 // feed(): runs the state handlers over window[from, to) for one slot and writes the result record.
-// The loop stops at the end of input, at a head or message boundary (so the host handles one request
+// The loop stops at the end of input, at the end of a message (so the host handles one request
 // at a time, and pipelined bytes wait their turn), when the span area is full, or at an error.
 import { cfg, C_FLAGS, C_WINDOW, F_STEALTH, inputBase } from './config';
 import { statusOf, E_CLOSED, E_SLOT } from './errors';

@@ -1,5 +1,5 @@
 // Drives one connection's bytes through the module: the window protocol of ABI.md (retained token
-// first, then new bytes; call again from `consumed` after a head / message boundary or a full span
+// first, then new bytes; call again from `consumed` after a message end or a full span
 // area). It stops after each complete request until resume(), so responses go out in order and a
 // pipelining client cannot make the host parse ahead without bound.
 import { Moat, Verdict, RequestFlag } from './module.ts';
