@@ -69,16 +69,26 @@ export async function ensureSimulator(engine: Exclude<EngineName, 'v8'>, log: (l
   return simulatorPath(engine);
 }
 
-/** The module on `name`, configured like loadMoat(config). */
-export async function loadEngine(name: EngineName, config: Partial<ModuleConfig> = {}, opts: { log?: (line: string) => void } = {}): Promise<EngineMoat> {
+/**
+ * The module on `name`, configured like loadMoat(config). `memoryLimit` (bytes, 0 = none) caps the
+ * simulator's linear memory (moat_load_capped(): wasm3 allocates only that much of the page); without
+ * it the simulator takes env MOAT_MEMORY_LIMIT. A config whose high-water mark is above the cap throws.
+ */
+export async function loadEngine(name: EngineName, config: Partial<ModuleConfig> = {}, opts: { log?: (line: string) => void; memoryLimit?: number } = {}): Promise<EngineMoat> {
   if (name === 'v8') {
     return Object.assign(await loadMoat(config), { engine: name, description: `V8 ${process.versions.v8}`, dispose() {} });
   }
   if (!isEngineName(name)) throw new Error(`unknown engine ${name} (${ENGINE_NAMES.join(', ')})`);
   const bin = await ensureSimulator(name, opts.log);
-  const sim = new SimProcess(bin, name);
-  const x = new RemoteExports(sim);
-  const moat = new Moat(x as unknown as ConstructorParameters<typeof Moat>[0], config);
+  const sim = new SimProcess(bin, name, opts.memoryLimit === undefined ? [] : ['--memory-limit', String(opts.memoryLimit)]);
+  let moat: Moat;
+  try {
+    const x = new RemoteExports(sim);
+    moat = new Moat(x as unknown as ConstructorParameters<typeof Moat>[0], config);
+  } catch (e) {
+    sim.dispose();
+    throw e;
+  }
   return Object.assign(moat, { engine: name, description: sim.description, dispose: () => sim.dispose() });
 }
 
@@ -102,7 +112,7 @@ class SimProcess {
   readonly memoryBytes: number;
   readonly description: string;
 
-  constructor(bin: string, readonly name: string) {
+  constructor(bin: string, readonly name: string, args: string[] = []) {
     this.dir = mkdtempSync(join(tmpdir(), 'moat-sim-'));
     const req = join(this.dir, 'req'), resp = join(this.dir, 'resp'), wasm = join(this.dir, 'moat.wasm');
     this.errPath = join(this.dir, 'stderr');
@@ -118,7 +128,7 @@ class SimProcess {
     const childOut = openSync(resp, constants.O_WRONLY);
     this.rfd = openSync(resp, constants.O_RDONLY);
     const childErr = openSync(this.errPath, 'w');
-    const child = spawn(bin, [wasm], { stdio: [childIn, childOut, childErr] });
+    const child = spawn(bin, [wasm, ...args], { stdio: [childIn, childOut, childErr] });
     child.on('error', () => { /* seen as EOF on the response pipe */ });
     child.unref();
     this.pid = child.pid;

@@ -9,6 +9,9 @@
  *                                    keep-alive connection, answering each with 200 (instruction counts)
  *   moat-cm.elf --bench-parse N F... the same without respond() (parsing only)
  *   moat-cm.elf --noop F...          reads the files and exits (start-up baseline for --bench)
+ *   moat-cm.elf --memory-limit BYTES ...   any of the above with this cap on linear memory (0 = the
+ *                                    full page); default MOAT_MEMORY_LIMIT, which build-cortex-m.mjs
+ *                                    sets to the default config's high-water mark rounded up to 1 KiB
  *
  * CASES.bin (boards/scripts/build-cortex-m.mjs writes it from test/corpus/*.json5), little-endian:
  *   "MCI1", u32 count, then per case: u32 uri_bytes, header_bytes, header_count, body_bytes,
@@ -32,6 +35,9 @@
 extern const unsigned char moat_wasm[];
 extern const unsigned int moat_wasm_len;
 extern const unsigned char moat_config[128];
+#ifndef MOAT_MEMORY_LIMIT
+#define MOAT_MEMORY_LIMIT 0u
+#endif
 uint32_t moat_heap_peak(void);
 uint32_t moat_heap_size(void);
 
@@ -353,13 +359,19 @@ static uint32_t stack_used(void) {
   return (uint32_t)((char *)paint_hi - (char *)p) + 256;
 }
 
+static uint32_t memory_limit = MOAT_MEMORY_LIMIT;
+
 static int run(int argc, char **argv) {
   char err[160] = "";
+  if (argc >= 3 && strcmp(argv[1], "--memory-limit") == 0) {
+    memory_limit = (uint32_t)strtoul(argv[2], NULL, 10);
+    argv[2] = argv[0]; argv += 2; argc -= 2;
+  }
   if (argc >= 2 && strcmp(argv[1], "--noop") == 0) {
     uint8_t *req[16]; uint32_t len[16];
     return load_files(argc - 2 > 16 ? 16 : argc - 2, argv + 2, req, len) ? 1 : 0;
   }
-  M = moat_load(moat_wasm, moat_wasm_len, err, sizeof err);
+  M = moat_load_capped(moat_wasm, moat_wasm_len, memory_limit, err, sizeof err);
   if (!M) { fprintf(stderr, "moat-cm: %s\n", err); return 1; }
   if (argc >= 3 && strcmp(argv[1], "--bench") == 0) return bench(atol(argv[2]), 1, argc - 3, argv + 3);
   if (argc >= 3 && strcmp(argv[1], "--bench-parse") == 0) return bench(atol(argv[2]), 0, argc - 3, argv + 3);
@@ -373,7 +385,7 @@ int main(int argc, char **argv) {
   stack_paint();
   int status = run(argc, argv);
   fflush(stdout);
-  fprintf(stderr, "# %s, heap peak %lu of %lu bytes, stack %lu bytes\n", moat_engine_name(),
-    (unsigned long)moat_heap_peak(), (unsigned long)moat_heap_size(), (unsigned long)stack_used());
+  fprintf(stderr, "# %s, memory limit %lu, heap peak %lu of %lu bytes, stack %lu bytes\n", moat_engine_name(),
+    (unsigned long)memory_limit, (unsigned long)moat_heap_peak(), (unsigned long)moat_heap_size(), (unsigned long)stack_used());
   return status;
 }

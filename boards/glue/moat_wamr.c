@@ -24,7 +24,8 @@ struct moat {
   wasm_module_inst_t inst;
   wasm_exec_env_t env;
   wasm_function_inst_t fn[MOAT_FN_COUNT];
-  char error[128];
+  uint32_t memory_limit;     /* only checked: WAMR allocates whole pages */
+  char error[160];
 };
 
 static char pool[MOAT_WAMR_POOL_BYTES] __attribute__((aligned(8)));
@@ -32,6 +33,12 @@ static moat_t the_moat;      /* one module per runtime pool: a firmware embeds e
 static int runtime_up = 0;
 
 moat_t *moat_load(const uint8_t *wasm, uint32_t len, char *err, size_t errlen) {
+  return moat_load_capped(wasm, len, 0, err, errlen);
+}
+
+/* WAMR (this version) allocates whole 64 KiB pages: the cap is not applied, only checked against the
+ * high-water mark init() returns, so a config behaves the same on both backends. */
+moat_t *moat_load_capped(const uint8_t *wasm, uint32_t len, uint32_t memory_limit, char *err, size_t errlen) {
   moat_t *m = &the_moat;
   char e[128] = "";
   if (runtime_up) { snprintf(err, errlen, "wamr: a module is already loaded"); return NULL; }
@@ -43,6 +50,7 @@ moat_t *moat_load(const uint8_t *wasm, uint32_t len, char *err, size_t errlen) {
   if (!wasm_runtime_full_init(&args)) { snprintf(err, errlen, "wamr: runtime init failed"); return NULL; }
   runtime_up = 1;
   memset(m, 0, sizeof *m);
+  m->memory_limit = memory_limit;
   m->module = wasm_runtime_load(wasm, len, e, sizeof e);
   if (!m->module) { snprintf(err, errlen, "wamr load: %s", e); moat_unload(m); return NULL; }
   m->inst = wasm_runtime_instantiate(m->module, MOAT_WAMR_STACK_BYTES, 0, e, sizeof e);
@@ -83,6 +91,11 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
     return -1;
   }
   *ret = fn == MOAT_FN_CLOSE ? 0 : (int32_t)argv[0];
+  if (fn == MOAT_FN_INIT && m->memory_limit && *ret > 0 && (uint32_t)*ret > m->memory_limit) {
+    snprintf(m->error, sizeof m->error, "init: high-water mark %ld bytes exceeds the memory limit %lu bytes (raise the limit to at least %lu)",
+      (long)*ret, (unsigned long)m->memory_limit, (unsigned long)(((uint32_t)*ret + 1023u) & ~1023u));
+    return -1;
+  }
   return 0;
 }
 

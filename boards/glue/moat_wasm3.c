@@ -6,9 +6,13 @@
  * The module is compiled function by function on first call (wasm3's lazy compilation), so the first
  * call of each export costs more than later ones. MOAT_WASM3_STACK_BYTES is wasm3's value stack
  * (allocated from the heap, not the C stack); the C stack needs a few KiB on top of the caller's.
+ * moat_load_capped() sets wasm3's runtime->memoryLimit (m3_env.h; 0.5.0 has no setter): ResizeMemory
+ * then mallocs min(limit, 64 KiB) bytes for the module's one page and every bounds check (loads,
+ * stores, data segments, m3_GetMemory) uses that length, so an access above the cap traps.
  */
 #include "moat_engine.h"
 #include "wasm3.h"
+#include "m3_env.h"   /* IM3Runtime fields: memoryLimit */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +25,8 @@ struct moat {
   IM3Environment env;
   IM3Runtime runtime;
   IM3Function fn[MOAT_FN_COUNT];
-  char error[128];
+  uint32_t memory_limit;     /* 0 = no cap */
+  char error[160];
 };
 
 static void set_error(char *dst, size_t n, const char *what, const char *detail) {
@@ -29,6 +34,10 @@ static void set_error(char *dst, size_t n, const char *what, const char *detail)
 }
 
 moat_t *moat_load(const uint8_t *wasm, uint32_t len, char *err, size_t errlen) {
+  return moat_load_capped(wasm, len, 0, err, errlen);
+}
+
+moat_t *moat_load_capped(const uint8_t *wasm, uint32_t len, uint32_t memory_limit, char *err, size_t errlen) {
   moat_t *m = calloc(1, sizeof *m);
   IM3Module module = NULL;
   M3Result r = NULL;
@@ -36,10 +45,17 @@ moat_t *moat_load(const uint8_t *wasm, uint32_t len, char *err, size_t errlen) {
   m->env = m3_NewEnvironment();
   m->runtime = m->env ? m3_NewRuntime(m->env, MOAT_WASM3_STACK_BYTES, NULL) : NULL;
   if (!m->runtime) { set_error(err, errlen, "wasm3: no runtime", NULL); moat_unload(m); return NULL; }
+  /* Before m3_LoadModule: that is where the module's memory is allocated (ResizeMemory). */
+  m->memory_limit = memory_limit;
+  m->runtime->memoryLimit = memory_limit;
   r = m3_ParseModule(m->env, &module, wasm, len);
   if (r) { set_error(err, errlen, "wasm3 parse", r); moat_unload(m); return NULL; }
   r = m3_LoadModule(m->runtime, module);
-  if (r) { set_error(err, errlen, "wasm3 load", r); m3_FreeModule(module); moat_unload(m); return NULL; }
+  if (r) {
+    char why[96];
+    snprintf(why, sizeof why, memory_limit ? "%s (memory limit %lu bytes)" : "%s", r, (unsigned long)memory_limit);
+    set_error(err, errlen, "wasm3 load", why); m3_FreeModule(module); moat_unload(m); return NULL;
+  }
   for (int i = 0; i < MOAT_FN_COUNT; i++) {
     r = m3_FindFunction(&m->fn[i], m->runtime, moat_fn_name[i]);
     if (r) { set_error(err, errlen, moat_fn_name[i], r); moat_unload(m); return NULL; }
@@ -70,6 +86,10 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
     M3ErrorInfo info;
     m3_GetErrorInfo(m->runtime, &info);
     snprintf(m->error, sizeof m->error, "%s: %s%s%s", moat_fn_name[fn], r, info.message ? " " : "", info.message ? info.message : "");
+    if (fn == MOAT_FN_INIT && m->memory_limit) {
+      size_t at = strlen(m->error);
+      snprintf(m->error + at, sizeof m->error - at, " (memory limit %lu bytes: the config may need more)", (unsigned long)m->memory_limit);
+    }
     return -1;
   }
   *ret = 0;
@@ -77,6 +97,13 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
     const void *retp[1] = { ret };
     r = m3_GetResults(m->fn[fn], 1, retp);
     if (r) { snprintf(m->error, sizeof m->error, "%s: %s", moat_fn_name[fn], r); return -1; }
+  }
+  /* The cap must hold everything the config lays out: the module only touches memory below the
+   * high-water mark init() returns, so a mark above the cap is refused here, before any feed. */
+  if (fn == MOAT_FN_INIT && m->memory_limit && *ret > 0 && (uint32_t)*ret > m->memory_limit) {
+    snprintf(m->error, sizeof m->error, "init: high-water mark %ld bytes exceeds the memory limit %lu bytes (raise the limit to at least %lu)",
+      (long)*ret, (unsigned long)m->memory_limit, (unsigned long)(((uint32_t)*ret + 1023u) & ~1023u));
+    return -1;
   }
   return 0;
 }

@@ -14,7 +14,7 @@
 //
 //   node boards/scripts/build-cortex-m.mjs [--quiet] [--force] [--run]
 //     --run  also runs the corpus under qemu and prints a summary line (the comparison with V8 is
-//            test/cortex-m.test.ts)
+//            test/cortex-m.test.ts); capped at the corpus's memory limit, or the full page with --no-cap
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,6 +94,38 @@ function wasmSource(bytes) {
     `const unsigned int moat_wasm_len = ${bytes.length};\n`;
 }
 
+/** The 128 config bytes of `moat config compile --c` output. */
+function configBytes(configC) {
+  const body = /moat_config\[128\]\s*=\s*\{([^}]*)\}/.exec(configC)[1];
+  return Buffer.from(body.match(/0x[0-9a-f]{2}/gi).map((h) => parseInt(h, 16)));
+}
+
+/** Rounding of the wasm3 cap (host/fit.ts WASM3_CAP_ROUND / linearMemory()). */
+export const CAP_ROUND = 1024;
+export const capOf = (highWater) => Math.min(65536, Math.ceil(highWater / CAP_ROUND) * CAP_ROUND);
+
+/**
+ * High-water marks (init()'s result, run on V8) of the image's configs: the compiled default blob, and
+ * each corpus case's limits laid over it exactly as boards/cortex-m/main.c inspect() does
+ * (words 2, 3, 4, 5, 8; window word 19 = max(window, max(uri, header) + 1024)).
+ */
+export function highWaters(wasm, blob, cases = []) {
+  const x = new WebAssembly.Instance(new WebAssembly.Module(wasm), {}).exports;
+  const mem = () => Buffer.from(x.memory.buffer);
+  const run = (b) => { mem().set(b, x.configPtr()); return x.init(); };
+  const base = run(blob);
+  let corpus = base;
+  for (const c of cases) {
+    const b = Buffer.from(blob);
+    [2, 3, 4, 5, 8].forEach((w, k) => { const v = c.limits?.[LIMITS[k]]; if (v) b.writeUInt32LE(v, 4 * w); });
+    const longest = Math.max(b.readUInt32LE(8), b.readUInt32LE(12)) + 1024;
+    b.writeUInt32LE(Math.max(blob.readUInt32LE(4 * 19), longest), 4 * 19);
+    const hw = run(b);
+    if (hw > corpus) corpus = hw;
+  }
+  return { base, corpus };
+}
+
 function configSource() {
   const r = run(process.execPath, [join(ROOT, 'host', 'moat.mjs'), 'config', 'compile', CONFIG_SRC, '--c', '-o', '-']);
   if (!/moat_config\[128\]/.test(r.stdout)) throw new Error(`moat config compile --c printed no moat_config[128]:\n${r.stdout.slice(0, 400)}`);
@@ -113,8 +145,9 @@ function parts(wasm3Src, gen) {
   };
 }
 
-function flagsFor(part, wasm3Src) {
+function flagsFor(part, wasm3Src, memoryLimit) {
   const f = [...CFLAGS, `-I${GLUE}`];
+  if (part === 'driver') f.push(`-DMOAT_MEMORY_LIMIT=${memoryLimit}u`);
   if (part === 'interpreter' || part === 'glue') f.push(...WASM3_DEFINES, `-I${wasm3Src}`, '-w');
   return f;
 }
@@ -178,7 +211,12 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
   const wasmC = wasmSource(wasm);
   const configC = configSource();
   const groups = parts(wasm3Src, gen);
-  const stamp = stampOf(wasm3Src, groups, [wasmC, configC, HEAP_SIZE]);
+  // The image's default cap: the compiled default config's high-water mark rounded up to 1 KiB
+  // (the rule of host/fit.ts, MOAT_MEMORY_LIMIT in the kit). The corpus lays larger limits over that
+  // config, so runCorpus() passes the cap of the largest of them (--memory-limit).
+  const hw = highWaters(wasm, configBytes(configC), loadCases());
+  const memory = { default_high_water: hw.base, default_limit: capOf(hw.base), corpus_high_water: hw.corpus, corpus_limit: capOf(hw.corpus) };
+  const stamp = stampOf(wasm3Src, groups, [wasmC, configC, HEAP_SIZE, memory.default_limit]);
   const stampFile = `${ELF}.stamp`;
   let built = false;
   if (force || !existsSync(ELF) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp || !existsSync(PLUGIN) || !existsSync(join(OUT, 'sizes.json'))) {
@@ -195,7 +233,7 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
       objects[part] = files.map((f) => join(objDir, part, f.split('/').pop().replace(/\.c$/, '.o')));
       files.forEach((f, i) => {
         groupOfObj.set(objects[part][i], part);
-        jobs.push(() => runAsync('arm-none-eabi-gcc', [...flagsFor(part, wasm3Src), '-c', f, '-o', objects[part][i]]));
+        jobs.push(() => runAsync('arm-none-eabi-gcc', [...flagsFor(part, wasm3Src, memory.default_limit), '-c', f, '-o', objects[part][i]]));
       });
     }
     await pool(jobs, Math.max(1, cpus().length));
@@ -212,6 +250,7 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
       toolchain: run('arm-none-eabi-gcc', ['--version']).stdout.split('\n')[0],
       cflags: CFLAGS.join(' '), wasm3_defines: WASM3_DEFINES.join(' '), heap_bytes: HEAP_SIZE,
       module_bytes: wasm.length,
+      memory_limit: memory,
       linked, compiled,
       elf: { text: (sec['.text'] ?? 0) + (sec['.ARM.exidx'] ?? 0) + (sec['.ARM.extab'] ?? 0), data: sec['.data'] ?? 0, bss: sec['.bss'] ?? 0,
         heap: sec['.heap'] ?? 0, driver_buffers: sec['.harness'] ?? 0 },
@@ -223,7 +262,8 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
     log(`built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   writeCases();
-  return { elf: ELF, cases: CASES, plugin: PLUGIN, sizes: JSON.parse(readFileSync(join(OUT, 'sizes.json'), 'utf8')), built };
+  writeFileSync(join(OUT, 'memory-limit.json'), JSON.stringify(memory, null, 2) + '\n');
+  return { elf: ELF, cases: CASES, plugin: PLUGIN, sizes: JSON.parse(readFileSync(join(OUT, 'sizes.json'), 'utf8')), memory, built };
 }
 
 /** The TCG plugin (host gcc): counts executed guest instructions, prints "icount N" at exit. */
@@ -288,9 +328,13 @@ export function runQemu(args, { plugin = false, timeout = 120, elf = ELF } = {})
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, icount: m ? Number(m[1]) : null, command: cmd.join(' ') };
 }
 
-/** Runs the corpus on the image: one parsed line per case and mode. */
-export function runCorpus() {
-  const r = runQemu([CASES.slice(ROOT.length + 1)]);
+/**
+ * Runs the corpus on the image: one parsed line per case and mode. `memoryLimit`: the cap on linear
+ * memory (default: the one build wrote for the corpus's largest config; 0 = the full page).
+ */
+export function runCorpus({ memoryLimit } = {}) {
+  if (memoryLimit === undefined) memoryLimit = JSON.parse(readFileSync(join(OUT, 'memory-limit.json'), 'utf8')).corpus_limit;
+  const r = runQemu(['--memory-limit', String(memoryLimit), CASES.slice(ROOT.length + 1)]);
   if (r.status !== 0) throw new Error(`${r.command} exited ${r.status}:\n${r.stderr.slice(-2000)}`);
   return { lines: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr: r.stderr };
 }
@@ -317,7 +361,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     if (!quiet) { printSizes(b.sizes); process.stdout.write(`elf: ${b.elf}\n`); }
     if (args.includes('--run')) {
       const t0 = Date.now();
-      const { lines, stderr } = runCorpus();
+      const nocap = args.includes('--no-cap');
+      const { lines, stderr } = runCorpus(nocap ? { memoryLimit: 0 } : {});
       const errs = lines.filter((l) => l.error).length;
       process.stdout.write(`cortex-m: ${lines.length} runs (${lines.length / 2} cases whole + bytewise), ${errs} ended in an error, ${((Date.now() - t0) / 1000).toFixed(1)} s under qemu\n${stderr}`);
     }

@@ -6,6 +6,10 @@
  *   moat-sim MODULE.wasm --bench N F...  feeds each file (one request each) N times in turn on a
  *                                        keep-alive connection, answering each; for callgrind.
  *   moat-sim MODULE.wasm --bench-parse N F...   the same without respond() (parsing only).
+ *   moat-sim MODULE.wasm --memory-limit BYTES ...   caps linear memory (moat_load_capped(); 0 = none);
+ *                                        without the flag, env MOAT_MEMORY_LIMIT. The "ok" line then
+ *                                        reports the capped size; an init() whose high-water mark is
+ *                                        above the cap answers "E init: high-water mark ...".
  *
  * Protocol: numbers are decimal (u32 or i32), byte strings lowercase hex; every command but W and C
  * answers one line; an error answers "E <message>" (after W or C the simulator exits: the host sees
@@ -44,6 +48,7 @@
 #endif
 
 static moat_t *M;
+static uint32_t memory_limit;   /* --memory-limit / MOAT_MEMORY_LIMIT; 0 = no cap */
 static char *out;          /* one answer line */
 static size_t out_cap, out_len;
 
@@ -314,7 +319,7 @@ static int run(int argc, char **argv) {
   uint32_t len = 0;
   uint8_t *wasm = read_file(argv[1], &len);
   if (!wasm) { printf("E cannot read %s\n", argv[1]); return 1; }
-  M = moat_load(wasm, len, err, sizeof err);
+  M = moat_load_capped(wasm, len, memory_limit, err, sizeof err);
   if (!M) { printf("E %s\n", err); return 1; }
   if (argc >= 4 && strcmp(argv[2], "--bench") == 0) return bench(atol(argv[3]), 1, argc - 4, argv + 4);
   if (argc >= 4 && strcmp(argv[2], "--bench-parse") == 0) return bench(atol(argv[3]), 0, argc - 4, argv + 4);
@@ -335,7 +340,20 @@ static void *thread_main(void *p) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) { fprintf(stderr, "usage: moat-sim MODULE.wasm [--bench N FILE...]\n"); return 2; }
+  if (argc < 2) { fprintf(stderr, "usage: moat-sim MODULE.wasm [--memory-limit BYTES] [--bench N FILE...]\n"); return 2; }
+  const char *limit = getenv("MOAT_MEMORY_LIMIT");
+  if (argc >= 4 && strcmp(argv[2], "--memory-limit") == 0) {
+    limit = argv[3];
+    for (int i = 4; i <= argc; i++) argv[i - 2] = argv[i];   /* drop the flag (argv[argc] is NULL) */
+    argc -= 2;
+  }
+  if (limit && *limit) {
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(limit, &end, 10);
+    if (*end || errno || v > 0xffffffffUL) { printf("E bad memory limit %s\n", limit); return 2; }
+    memory_limit = (uint32_t)v;
+  }
   struct args a = { argc, argv, 1 };
   pthread_attr_t attr;
   pthread_t t;
