@@ -1,6 +1,7 @@
 /* moat_engine.c: the engine-neutral half of the glue: export table, ABI wrappers over moat_call(),
  * and bounds-checked access to the module's linear memory. */
 #include "moat_engine.h"
+#include <stdio.h>
 #include <string.h>
 
 const char *const moat_fn_name[MOAT_FN_COUNT] = {
@@ -15,7 +16,20 @@ static int32_t call(moat_t *m, moat_fn fn, const uint32_t *args) {
 }
 
 int32_t moat_config_ptr(moat_t *m) { return call(m, MOAT_FN_CONFIG_PTR, NULL); }
-int32_t moat_init(moat_t *m) { return call(m, MOAT_FN_INIT, NULL); }
+/* The cap must hold everything the config lays out: the module only touches memory below the
+ * high-water mark init() returns, so a mark above the cap is refused here, before any feed. */
+int32_t moat_init(moat_t *m) {
+  int32_t hw = call(m, MOAT_FN_INIT, NULL);
+  uint32_t cap = moat_memory_limit(m);
+  if (hw > 0 && cap && (uint32_t)hw > cap) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "init: high-water mark %ld bytes exceeds the memory limit %lu bytes (raise the limit to at least %lu)",
+      (long)hw, (unsigned long)cap, (unsigned long)(((uint32_t)hw + 1023u) & ~1023u));
+    moat_set_error(m, msg);
+    return INT32_MIN;
+  }
+  return hw;
+}
 int32_t moat_input_ptr(moat_t *m) { return call(m, MOAT_FN_INPUT_PTR, NULL); }
 int32_t moat_input_cap(moat_t *m) { return call(m, MOAT_FN_INPUT_CAP, NULL); }
 int32_t moat_spans_ptr(moat_t *m) { return call(m, MOAT_FN_SPANS_PTR, NULL); }

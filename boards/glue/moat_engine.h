@@ -62,6 +62,10 @@ uint8_t *moat_memory(moat_t *m, uint32_t *size);
  * close), or -1 on a trap with its message in moat_error(m). */
 int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret);
 const char *moat_error(moat_t *m);
+/* Backend accessors moat_engine.c uses: the cap given to moat_load_capped() (0 = none), and setting
+ * the message moat_error() returns. */
+uint32_t moat_memory_limit(moat_t *m);
+void moat_set_error(moat_t *m, const char *msg);
 /* Interpreter name and build (e.g. "wasm3 0.5.0", "wamr classic-interp"). */
 const char *moat_engine_name(void);
 

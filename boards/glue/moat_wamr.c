@@ -91,15 +91,12 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
     return -1;
   }
   *ret = fn == MOAT_FN_CLOSE ? 0 : (int32_t)argv[0];
-  if (fn == MOAT_FN_INIT && m->memory_limit && *ret > 0 && (uint32_t)*ret > m->memory_limit) {
-    snprintf(m->error, sizeof m->error, "init: high-water mark %ld bytes exceeds the memory limit %lu bytes (raise the limit to at least %lu)",
-      (long)*ret, (unsigned long)m->memory_limit, (unsigned long)(((uint32_t)*ret + 1023u) & ~1023u));
-    return -1;
-  }
   return 0;
 }
 
 const char *moat_error(moat_t *m) { return m->error; }
+uint32_t moat_memory_limit(moat_t *m) { return m->memory_limit; }
+void moat_set_error(moat_t *m, const char *msg) { snprintf(m->error, sizeof m->error, "%s", msg); }
 #if WASM_ENABLE_FAST_INTERP != 0
 const char *moat_engine_name(void) { return "wamr fast-interp (wamr-sys 0.1.1)"; }
 #else

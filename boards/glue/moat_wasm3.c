@@ -98,15 +98,10 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
     r = m3_GetResults(m->fn[fn], 1, retp);
     if (r) { snprintf(m->error, sizeof m->error, "%s: %s", moat_fn_name[fn], r); return -1; }
   }
-  /* The cap must hold everything the config lays out: the module only touches memory below the
-   * high-water mark init() returns, so a mark above the cap is refused here, before any feed. */
-  if (fn == MOAT_FN_INIT && m->memory_limit && *ret > 0 && (uint32_t)*ret > m->memory_limit) {
-    snprintf(m->error, sizeof m->error, "init: high-water mark %ld bytes exceeds the memory limit %lu bytes (raise the limit to at least %lu)",
-      (long)*ret, (unsigned long)m->memory_limit, (unsigned long)(((uint32_t)*ret + 1023u) & ~1023u));
-    return -1;
-  }
   return 0;
 }
 
 const char *moat_error(moat_t *m) { return m->error; }
+uint32_t moat_memory_limit(moat_t *m) { return m->memory_limit; }
+void moat_set_error(moat_t *m, const char *msg) { snprintf(m->error, sizeof m->error, "%s", msg); }
 const char *moat_engine_name(void) { return "wasm3 " M3_VERSION; }
