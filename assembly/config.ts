@@ -5,7 +5,7 @@
 // can cap linear memory below one page.
 
 @inline export const CONFIG_MAGIC: u32 = 0x3154414d; // "MAT1"
-@inline export const CONFIG_WORDS: u32 = 32;
+@inline export const CONFIG_WORDS: u32 = 64;
 
 // Word indices. Append-only, like the error table: boards store compiled blobs.
 @inline export const C_MAGIC: u32 = 0;
@@ -31,6 +31,10 @@
 @inline export const C_SPANS: u32 = 20;          // span records per feed() call
 @inline export const C_EVENTS: u32 = 21;         // event ring records
 @inline export const C_OUT: u32 = 22;            // response head bytes
+@inline export const C_CLIENTS: u32 = 23;        // client records (defense.ts)
+@inline export const C_RULES: u32 = 24;          // defense rules in use (at most 8)
+@inline export const C_DELAY: u32 = 25;          // ms the host waits before answering a delayed client
+@inline export const C_RULE0: u32 = 32;          // rule i: words 32 + 4i .. 35 + 4i (defense.ts)
 
 @inline export const F_STEALTH: u32 = 1;         // errors close silently instead of answering
 @inline export const F_HSTS: u32 = 2;            // Strict-Transport-Security on TLS connections
@@ -39,10 +43,20 @@
 @inline export const NEVER: u32 = 0xffffffff;
 
 // Defaults follow Ioto's documented web limits where it has one.
+// The rules are the embedded default config's (host/default-config.json5 moat.defense), so a board
+// flashed without a config blob is defended the same way.
 const DEFAULTS = memory.data<u32>([
-  CONFIG_MAGIC, 50, 8192, 10240, 100, 102400, 10240, 1048576, 1024, 10, 0, 20,
+  CONFIG_MAGIC, 50, 8192, 10240, 100, 102400, 10240, 1048576, 1024, 10, 1200, 20,
   5000, 300000, 300000, 3600000, 10000, 0, 31536000, 16384, 64, 32, 1024,
-  0, 0, 0, 0, 0, 0, 0, 0, 0,
+  64, 7, 2000, 0, 0, 0, 0, 0, 0,
+  0x301, 20, 60000, 300000,      // bad requests > 20 / min      → ban 5 min
+  0x302, 20, 60000, 300000,      // limit hits > 20 / min        → ban 5 min
+  0x203, 20, 60000, 300000,      // 404s > 20 / min              → delay for 5 min
+  0x303, 60, 300000, 900000,     // 404s > 60 / 5 min            → ban 15 min
+  0x304, 10, 300000, 900000,     // auth failures > 10 / 5 min   → ban 15 min
+  0x105, 50, 60000, 0,           // 5xx > 50 / min               → alert
+  0x400, 1200, 60000, 0,         // requests > 1200 / min        → 429 (limits.clientRequests)
+  0, 0, 0, 0,
 ]);
 
 export const CONFIG = memory.data(CONFIG_WORDS << 2);
@@ -58,6 +72,7 @@ export function loadDefaultsIfBlank(): void {
 
 // Region bases, set by layout(). Everything the module touches lives below `highWater`.
 export let slotsBase: usize = 0;
+export let clientsBase: usize = 0;
 export let eventsBase: usize = 0;
 export let spansBase: usize = 0;
 export let outBase: usize = 0;
@@ -76,8 +91,10 @@ export function layout(): bool {
   if (slots == 0 || slots > 255 || cfg(C_SPANS) < 4 || cfg(C_EVENTS) == 0 || cfg(C_OUT) < 256) return false;
   if (cfg(C_URI) == 0 || cfg(C_HEADER) == 0 || cfg(C_HEADERS) == 0) return false;
   if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER)) return false;
+  if (cfg(C_CLIENTS) > 0xfffe || cfg(C_RULES) > 8) return false;
   let p: u64 = (<u64>__heap_base + 7) & ~7;
   slotsBase = <usize>p;  p += <u64>slots * SLOT_BYTES;
+  clientsBase = <usize>p; p += <u64>cfg(C_CLIENTS) * <u64>(20 + (cfg(C_RULES) << 3));
   eventsBase = <usize>p; p += <u64>cfg(C_EVENTS) * EVENT_BYTES;
   spansBase = <usize>p;  p += <u64>cfg(C_SPANS) * SPAN_BYTES;
   outBase = <usize>p;    p += <u64>cfg(C_OUT);

@@ -1,12 +1,17 @@
 // Opening and closing slots, with the connection limits (limits.connections = slot count,
-// limits.clientConnections per client address hash; 0 = unknown client, not counted).
+// limits.clientConnections per client address hash; 0 = unknown client, not counted) and the
+// client's defense record: a banned client is refused before any slot work.
 import { cfg, C_SLOTS, C_CLIENT_CONNS } from './config';
-import { E_CONN_LIMIT, E_CLIENT_CONN_LIMIT } from './errors';
-import { slotPtr, O_CONN, O_CLIENT, O_TOPEN, O_TREQ, O_TLAST, C_OPEN, C_TLS, SLOT_WORDS } from './slots';
+import { E_CONN_LIMIT, E_CLIENT_CONN_LIMIT, E_BANNED } from './errors';
+import { slotPtr, O_CONN, O_CLIENT, O_TOPEN, O_TREQ, O_TLAST, O_CIDX, C_OPEN, C_TLS, SLOT_WORDS } from './slots';
 import { event, EV_LIMIT } from './events';
+import { lookup, count, banned, found, CT_CONNECTIONS, CT_LIMIT } from './defense';
 
-// Returns the slot number, or -(error code) when a limit refuses the connection.
+// Returns the slot number, or -(error code) when a ban or a limit refuses the connection.
 export function open(client: u32, tls: bool, now: u32): i32 {
+  const e = lookup(client, 0xff, now);
+  count(e, CT_CONNECTIONS, 0xff, now);
+  if (banned(e, now)) return -<i32>E_BANNED;      // no event per refusal: a banned flood must not fill the ring
   const n = cfg(C_SLOTS);
   let free: i32 = -1, same: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
@@ -20,6 +25,7 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   const code = free < 0 ? E_CONN_LIMIT : client != 0 && same >= cfg(C_CLIENT_CONNS) ? E_CLIENT_CONN_LIMIT : 0;
   if (code) {
     event(EV_LIMIT, 0xff, code, client, now);
+    count(e, CT_LIMIT, 0xff, now);
     return -<i32>code;
   }
   const s = slotPtr(<u32>free);
@@ -29,6 +35,7 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   store<u32>(s + O_TOPEN, now);
   store<u32>(s + O_TREQ, now);
   store<u32>(s + O_TLAST, now);
+  store<u16>(s + O_CIDX, <u16>found);
   return free;
 }
 

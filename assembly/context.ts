@@ -6,6 +6,7 @@ import { O_HBYTES, O_RFLAGS, R_KEEP_ALIVE, R_DONE } from './slots';
 import { V_DONE } from './output';
 
 export let slot: usize = 0;      // slot record
+export let slotNo: u32 = 0;
 export let state: u32 = 0;       // S_*
 export let flags: u32 = 0;       // R_* of the request being parsed
 export let tok: usize = 0;       // start of the token being scanned (retained across calls)
@@ -16,8 +17,8 @@ export let err: u32 = 0;         // error code, 0 = none
 export let verdict: u32 = 0;     // V_* bits gathered so far
 export let doneFlags: u32 = 0;   // flags of the request that completed in this call
 
-export function begin(s: usize, st: u32, fl: u32, t: usize, e: usize, n: u32): void {
-  slot = s; state = st; flags = fl; tok = t; end = e; now = n;
+export function begin(no: u32, s: usize, st: u32, fl: u32, t: usize, e: usize, n: u32): void {
+  slotNo = no; slot = s; state = st; flags = fl; tok = t; end = e; now = n;
   running = true; err = 0; verdict = 0; doneFlags = 0;
 }
 

@@ -50,7 +50,9 @@
 @inline export const E_SLOT: u32 = 45;           // -  slot number out of range or not open
 @inline export const E_CONFIG: u32 = 46;         // -  init(): config blob invalid or tables do not fit
 @inline export const E_CLOSED: u32 = 47;         // 0   bytes after a request that closes the connection
-@inline export const E_COUNT: u32 = 48;
+@inline export const E_BANNED: u32 = 48;         // 0   the client is banned by a defense rule
+@inline export const E_RATE_LIMIT: u32 = 49;     // 429 a rate rule (limits.clientRequests) refused the request
+@inline export const E_COUNT: u32 = 50;
 
 // Status per code, indexed by code; read only with code < E_COUNT.
 export const STATUS = memory.data<u16>([
@@ -58,7 +60,7 @@ export const STATUS = memory.data<u16>([
   505, 400, 400, 400, 400, 400, 400, 431, 431, 400,
   400, 400, 400, 400, 400, 400, 400, 501, 413, 400,
   400, 413, 400, 400, 408, 408, 0, 0, 0, 0,
-  500, 500, 500, 500, 500, 0, 0, 0,
+  500, 500, 500, 500, 500, 0, 0, 0, 0, 429,
 ]);
 
 @inline export function statusOf(code: u32): u32 {

@@ -9,6 +9,8 @@ import { cfg, C_EVENTS, eventsBase, EVENT_BYTES } from './config';
 @inline export const EV_LIMIT: u32 = 2;     // a limit was hit (413, 414, 431, connection limits)
 @inline export const EV_TIMEOUT: u32 = 3;   // a deadline passed
 @inline export const EV_RESPONSE: u32 = 4;  // respond() refused or dropped an application field
+@inline export const EV_DEFENSE: u32 = 5;   // a defense rule tripped (code = remedy << 8 | rule)
+@inline export const EV_CLIENTS_FULL: u32 = 6; // every client record holds a live ban: client untracked
 
 export let eventTotal: u32 = 0;
 

@@ -18,6 +18,7 @@ import {
 import { setResult, V_CLOSE } from './output';
 import { event, EV_RESPONSE } from './events';
 import { findName, sameName } from './fields';
+import { clientOf, count, counterOfReply, CT_COUNT, RM_BAN } from './defense';
 import {
   REASONS, SECURITY_LINES, FRAMING_NAMES, DROPPED_NAMES, T_HTTP11, T_HTTP11_LEN, T_CL, T_CL_LEN,
   T_CHUNKED, T_CHUNKED_LEN, T_CLOSE, T_CLOSE_LEN, T_KEEP, T_KEEP_LEN, T_HSTS, T_HSTS_LEN,
@@ -138,9 +139,13 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
   const mask = putAppFields(appLen, slot, now);
   if (mask & 0x40000000) return refuse(slot, s, mask & 0xff, now);
   const st = <u32>load<u8>(s + O_STATE), rf = load<u32>(s + O_RFLAGS);
+  // The application's answers feed the client's counters (the module's own error answers were
+  // counted when the error was found); one that gets the client banned ends the connection.
+  const counter = st == S_DEAD ? CT_COUNT : counterOfReply(status);
+  const ban = counter != CT_COUNT && (count(clientOf(slot, now), counter, slot, now) & (1 << RM_BAN)) != 0;
   let closing = false;
   if (status >= 200) {
-    closing = (opts & RESPOND_CLOSE) != 0 || st == S_DEAD || st == S_CLOSED || !(rf & R_KEEP_ALIVE) || !(rf & R_DONE);
+    closing = ban || (opts & RESPOND_CLOSE) != 0 || st == S_DEAD || st == S_CLOSED || !(rf & R_KEEP_ALIVE) || !(rf & R_DONE);
     if (status != 204 && status != 304) {
       if (length >= 0) { put(T_CL, T_CL_LEN); putDecimal(<u32>length); crlf(); }
       else if (rf & R_V11) put(T_CHUNKED, T_CHUNKED_LEN);

@@ -12,6 +12,7 @@ import { open as openSlot, close as closeSlot } from './connections';
 import { respond as respondSlot } from './headers';
 import { tick as tickSlots } from './timeouts';
 import { slotPtr } from './slots';
+import { rulesValid, resetClients } from './defense';
 
 export function configPtr(): usize { return CONFIG; }
 export function resultPtr(): usize { return RESULT; }
@@ -20,8 +21,9 @@ export function resultPtr(): usize { return RESULT; }
 // (bytes of linear memory the module uses) or -E_CONFIG.
 export function init(): i32 {
   loadDefaultsIfBlank();
-  if (!layout()) return -<i32>E_CONFIG;
+  if (!layout() || !rulesValid()) return -<i32>E_CONFIG;
   for (let i: u32 = 0; i < cfg(C_SLOTS); i++) store<u8>(slotPtr(i) + 60, 0);
+  resetClients();
   resetEvents();
   return <i32>highWater;
 }

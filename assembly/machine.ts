@@ -2,7 +2,8 @@
 // The loop stops at the end of input, at the end of a message (so the host handles one request
 // at a time, and pipelined bytes wait their turn), when the span area is full, or at an error.
 import { cfg, C_FLAGS, C_WINDOW, F_STEALTH, inputBase } from './config';
-import { statusOf, E_CLOSED, E_SLOT } from './errors';
+import { statusOf, E_CLOSED, E_SLOT, E_BANNED } from './errors';
+import { clientOf, count, counterOfError, RM_BAN } from './defense';
 import {
   slotPtr, slotValid, resetRequest, O_STATE, O_FLAGS, O_TOK, O_TLAST, O_ERR, O_CLIENT, O_REMAINING,
   R_KEEP_ALIVE, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION, S_LINE_LF, S_FIELD,
@@ -48,26 +49,32 @@ function step(st: u32, p: usize): usize {
   return st == S_METHOD || st == S_TARGET || st == S_VERSION || st == S_NAME || st == S_VALUE;
 }
 
-// An error is sticky: the slot answers the same verdict to every later call.
+// An error is sticky: the slot answers the same verdict to every later call. The first report
+// counts against the client; when that trips a ban the answer is dropped too (the client is gone).
 export function reportError(slotNo: u32, s: usize, code: u32, now: u32): u32 {
   const status = statusOf(code);
-  const silent = status == 0 || ((cfg(C_FLAGS) & F_STEALTH) != 0 && status == 400);
+  let silent = status == 0 || ((cfg(C_FLAGS) & F_STEALTH) != 0 && (status == 400 || status == 429));
+  if (load<u8>(s + O_STATE) != S_DEAD) {
+    store<u8>(s + O_STATE, <u8>S_DEAD);
+    store<u8>(s + O_ERR, <u8>code);
+    const limit = status == 413 || status == 414 || status == 431 || status == 429;
+    event(limit ? EV_LIMIT : EV_REJECT, slotNo, code, load<u32>(s + O_CLIENT), now);
+    if (status != 0 && count(clientOf(slotNo, now), counterOfError(status), slotNo, now) & (1 << RM_BAN)) {
+      silent = true;
+      store<u8>(s + O_ERR, <u8>E_BANNED);        // later calls answer nothing either
+    }
+  }
   const v = silent ? V_CLOSE : V_ERROR;
   setResult(0, v);
   setResult(1, silent ? 0 : status);
   setResult(2, code);
-  if (load<u8>(s + O_STATE) != S_DEAD) {
-    store<u8>(s + O_STATE, <u8>S_DEAD);
-    store<u8>(s + O_ERR, <u8>code);
-    const limit = status == 413 || status == 414 || status == 431;
-    event(limit ? EV_LIMIT : EV_REJECT, slotNo, code, load<u32>(s + O_CLIENT), now);
-  }
   return v;
 }
 
 export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
   clearSpans();
   setResult(3, from); setResult(4, to); setResult(5, 0); setResult(6, 0); setResult(7, 0);
+  setResult(8, 0); setResult(9, 0);
   if (!slotValid(slotNo) || from > to || to > cfg(C_WINDOW)) return reportBadSlot();
   const s = slotPtr(slotNo);
   const st0 = <u32>load<u8>(s + O_STATE);
@@ -75,7 +82,7 @@ export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
   if (st0 == S_CLOSED) return reportError(slotNo, s, E_CLOSED, now);
   const base = inputBase + <usize>from;
   const t = retains(st0) ? <usize>load<u16>(s + O_TOK) : 0;
-  ctx.begin(s, st0, load<u32>(s + O_FLAGS), base, inputBase + <usize>to, now);
+  ctx.begin(slotNo, s, st0, load<u32>(s + O_FLAGS), base, inputBase + <usize>to, now);
   if (to > from) store<u32>(s + O_TLAST, now);
   let p = base + t;
   while (p < ctx.end && ctx.running) {

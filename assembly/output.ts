@@ -5,6 +5,8 @@
 //   1 status    HTTP status for an error     5 spans     span records written by this call
 //   2 code      error code (errors.ts)       6 flags     R_* flags of the request (slots.ts)
 //   3 consumed  window offset parsing reached 7 length   Content-Length (low 32 bits) at head end
+//   8 delay     ms to wait before answering this head (defense: a delayed client)
+//   9 retry     seconds for Retry-After with a 429
 //
 // Span record (8 bytes): u16 kind, u16 field id (names only), u16 offset, u16 length. Offsets are
 // window-relative; the window is below 64 KiB so both fit in u16.
@@ -25,7 +27,7 @@ import { cfg, C_SPANS, spansBase, inputBase, SPAN_BYTES } from './config';
 @inline export const K_TRAILER_NAME: u32 = 6;
 @inline export const K_TRAILER_VALUE: u32 = 7;
 
-export const RESULT = memory.data(32);
+export const RESULT = memory.data(40);
 
 @inline export function setResult(word: u32, v: u32): void {
   store<u32>(RESULT + (word << 2), v);

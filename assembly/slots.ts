@@ -9,8 +9,8 @@
 //  6 u16 (spare)                                    56 u32 rflags    flags of the request being answered
 //  8 u32 flags      request flags (R_*)           60 u8  conn      C_* bits
 // 12 u32 hbytes     field section bytes           61 u8  err       sticky error code
-// 16 u32 hcount     field lines                   62 u16 (spare)
-// 20 u32 extBytes   chunk-ext bytes on this line
+// 16 u32 hcount     field lines
+// 20 u32 extBytes   chunk-ext bytes on this line   62 u16 cidx    client record + 1 (defense.ts), 0 = none
 // 24 u64 remaining  body / chunk bytes still due; chunk size while its digits are read
 //
 // Every access goes through slotPtr(), which is only reached with slot < cfg(C_SLOTS), so all
@@ -36,6 +36,7 @@ import { cfg, C_SLOTS, slotsBase, SLOT_BYTES } from './config';
 @inline export const O_RFLAGS: u32 = 56;
 @inline export const O_CONN: u32 = 60;
 @inline export const O_ERR: u32 = 61;
+@inline export const O_CIDX: u32 = 62;
 
 // Connection bits (O_CONN).
 @inline export const C_OPEN: u32 = 1;

@@ -1,6 +1,6 @@
 // The AppRequest a handler receives: head fields at once, body bytes as the module reports them.
 // Body chunks queue here only up to the module's body limit, which already bounded them.
-import type { AppRequest } from './types.ts';
+import type { AppRequest, Caller } from './types.ts';
 import type { HttpRequest } from './request.ts';
 
 type Waiter = { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: Error) => void };
@@ -14,6 +14,7 @@ export class IncomingRequest implements AppRequest {
   readonly headers: [string, string][];
   trailers: [string, string][] = [];
   readonly client: { address: string; tls: boolean };
+  caller: Caller | null = null;
   private chunks: Buffer[] = [];
   private ended = false;
   private failure: Error | null = null;

@@ -4,6 +4,7 @@ import { inspectCommand } from './inspect-cli.ts';
 import { serveCommand } from './serve-cli.ts';
 import { certCommand } from './cert-cli.ts';
 import { fitCommand } from './fit-cli.ts';
+import { userCommand } from './user-cli.ts';
 
 const HELP = `moat — a secure-by-default HTTP front door for microcontroller-class devices
 
@@ -13,6 +14,7 @@ usage: moat <command> [options]
   cert      create a self-signed development certificate and key for https listeners
   inspect   replay connections given as JSON Lines on stdin through the parser
   fit       check a config against a board profile's flash/RAM budget (boards/*.json); --kit DIR writes the firmware kit
+  user      manage users and device credentials in a users file (add|passwd|revoke|rotate|list)
   help      this text
 
 moat <command> --help shows the command's options.`;
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   config: configCommand,
   cert: certCommand,
   fit: fitCommand,
+  user: userCommand,
   help: async () => { process.stdout.write(HELP + '\n'); return 0; },
 };
 

@@ -12,14 +12,17 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import type { ListenSpec, MoatConfig, RouteSpec } from './types.ts';
-import { ConfigFlag, Moat, NEVER, encodeConfig, wasmBytes, type ModuleConfig } from './module.ts';
+import {
+  ConfigFlag, DefenseCounter, DefenseRemedy, MAX_RULES, Moat, NEVER, encodeConfig, wasmBytes, type ModuleConfig,
+} from './module.ts';
+import type { DefenseConfig, DefenseRule, Severity } from './types.ts';
 import { ConfigError, MAX_TIMEOUT_MS, U32_MAX, fail, parseCount, parseDuration, parseSize } from './units.ts';
 
 export { ConfigError } from './units.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('./default-config.json5', import.meta.url));
 /** Handler names a config may use unless the caller passes its own list. */
-export const DEFAULT_HANDLERS: readonly string[] = ['file', 'status', 'echo'];
+export const DEFAULT_HANDLERS: readonly string[] = ['file', 'status', 'echo', 'login', 'logout', 'session', 'metrics'];
 
 export interface ConfigOptions {
   /** Handler names routes may use (default DEFAULT_HANDLERS). */
@@ -120,7 +123,7 @@ export function validateConfig(obj: unknown, opts: ConfigOptions = {}): MoatConf
 }
 
 function build(raw: unknown, baseDir: string, handlers: readonly string[]): MoatConfig {
-  const root = section(raw, '', ['web', 'tls', 'log', 'moat']);
+  const root = section(raw, '', ['web', 'tls', 'log', 'auth', 'moat']);
   const w = section(root.web, 'web', ['listen', 'documents', 'index', 'limits', 'timeouts', 'headers', 'routes', 'sessions']);
 
   const listen = parseListen(w.listen, 'web.listen');
@@ -168,12 +171,27 @@ function build(raw: unknown, baseDir: string, handlers: readonly string[]): Moat
     security: { path: parseLogPath(security.path, 'log.security.path', baseDir) },
   };
 
-  const m = section(root.moat, 'moat', ['stealth']);
+  const a = section(root.auth, 'auth', ['users', 'login']);
+  const login = section(a.login, 'auth.login', ['failures', 'window', 'lock']);
+  const auth: MoatConfig['auth'] = {
+    users: a.users === null ? null : parseLogPath(a.users, 'auth.users', baseDir),
+    login: {
+      failures: parseCount(login.failures, 'auth.login.failures'),
+      window: parseDuration(login.window, 'auth.login.window', { infinite: false }),
+      lock: parseDuration(login.lock, 'auth.login.lock', { infinite: false }),
+    },
+  };
+  if (auth.users === 'stdout' || auth.users === 'stderr') fail('auth.users', a.users, 'must be a file path or null');
+  if (auth.login.failures < 1) fail('auth.login.failures', login.failures, 'must be at least 1');
+  if (sessions.sameSite === 'None') fail('web.sessions.sameSite', s.sameSite, '"None" sends the session cookie on cross-site requests; use "Strict" or "Lax"');
+
+  const m = section(root.moat, 'moat', ['stealth', 'defense']);
   const cfg: MoatConfig = {
     web: { listen, documents, index, limits, timeouts, headers, routes, sessions },
     tls,
     log,
-    moat: { stealth: parseBool(m.stealth, 'moat.stealth') },
+    auth,
+    moat: { stealth: parseBool(m.stealth, 'moat.stealth'), defense: parseDefense(m.defense, 'moat.defense') },
   };
   compile(cfg, l);
   return cfg;
@@ -329,6 +347,51 @@ function parseHeaders(v: unknown, path: string): [string, string][] {
   return out;
 }
 
+// ---- moat.defense -------------------------------------------------------------------------------
+
+const COUNTERS = Object.keys(DefenseCounter) as DefenseRule['counter'][];
+const REMEDIES = Object.keys(DefenseRemedy) as DefenseRule['remedy'][];
+const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+const DEFAULT_SEVERITY: Record<DefenseRule['remedy'], Severity> = { log: 'info', alert: 'high', delay: 'medium', ban: 'high', reject: 'low' };
+/** Client records the module's one page can hold next to its other tables, with margin. */
+export const MAX_CLIENTS = 1024;
+/** The module's counters saturate at 65535 per window. */
+const MAX_OVER = 65534;
+
+function parseDefense(v: unknown, path: string): DefenseConfig {
+  const d = section(v, path, ['clients', 'delay', 'rules']);
+  const clients = parseCount(d.clients, `${path}.clients`);
+  if (clients < 1 || clients > MAX_CLIENTS) fail(`${path}.clients`, d.clients, `must be 1 to ${MAX_CLIENTS}`);
+  const delay = parseDuration(d.delay, `${path}.delay`, { infinite: false, zero: true, max: 60_000, maxRule: 'at most 1 min: a delayed client holds a connection slot meanwhile' });
+  if (!Array.isArray(d.rules)) fail(`${path}.rules`, d.rules, 'must be an array of rules such as {counter: "badRequests", over: 20, per: "1 min", remedy: "ban", for: "5 mins"}');
+  if (d.rules.length > MAX_RULES) fail(`${path}.rules`, `${d.rules.length} rules`, `at most ${MAX_RULES} rules (one more is used by web.limits.clientRequests when it is not 0)`);
+  const rules = d.rules.map((r, i): DefenseRule => {
+    const p = `${path}.rules[${i}]`;
+    const o = section(r, p, ['counter', 'over', 'per', 'remedy', 'for', 'severity']);
+    const counter = parseEnum(o.counter, `${p}.counter`, COUNTERS);
+    const over = parseCount(o.over, `${p}.over`);
+    if (over > MAX_OVER) fail(`${p}.over`, o.over, `at most ${MAX_OVER} (the module's counters are 16 bits)`);
+    const per = parseDuration(o.per, `${p}.per`, { infinite: false });
+    const remedy = parseEnum(o.remedy, `${p}.remedy`, REMEDIES);
+    const lasting = remedy === 'ban' || remedy === 'delay';
+    if (lasting && o.for === undefined) fail(p, r, `a "${remedy}" rule needs "for" (how long it lasts)`);
+    if (!lasting && o.for !== undefined) fail(`${p}.for`, o.for, `only "ban" and "delay" rules last; a "${remedy}" rule has no "for"`);
+    if (remedy === 'reject' && counter !== 'requests') fail(`${p}.remedy`, o.remedy, '"reject" (429) applies to the "requests" counter only');
+    const forMs = lasting ? parseDuration(o.for, `${p}.for`, { infinite: false }) : 0;
+    const severity = o.severity === undefined ? DEFAULT_SEVERITY[remedy] : parseEnum(o.severity, `${p}.severity`, SEVERITIES);
+    return { counter, over, per, remedy, for: forMs, severity };
+  });
+  return { clients, delay, rules };
+}
+
+/** The rules the module runs: the configured ones, then web.limits.clientRequests as a 429 rule. */
+export function moduleRules(cfg: MoatConfig): DefenseRule[] {
+  const rules = [...cfg.moat.defense.rules];
+  const n = cfg.web.limits.clientRequests;
+  if (n > 0) rules.push({ counter: 'requests', over: n, per: 60_000, remedy: 'reject', for: 0, severity: 'low' });
+  return rules;
+}
+
 // ---- web.routes ---------------------------------------------------------------------------------
 
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
@@ -349,11 +412,7 @@ function parseRoutes(v: unknown, path: string, handlers: readonly string[], docu
       fail(`${p}.handler`, o.handler, `unknown handler (known: ${handlers.join(', ')})`);
     }
     if (o.handler === 'file' && documents === null) fail(`${p}.handler`, o.handler, 'needs web.documents (the document root is null)');
-    let role: string | null = null;
-    if (o.role !== undefined && o.role !== null) {
-      if (typeof o.role !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(o.role)) fail(`${p}.role`, o.role, 'a role is a name of letters, digits, "_", "-" and "."');
-      role = o.role;
-    }
+    const role = o.role === undefined || o.role === null ? null : parseEnum(o.role, `${p}.role`, ['viewer', 'operator', 'admin'] as const);
     out.push({ match, methods, handler: o.handler, role });
   });
   return out;
@@ -446,6 +505,21 @@ export function toModuleConfig(cfg: MoatConfig): Partial<ModuleConfig> {
     flags: (cfg.moat.stealth ? ConfigFlag.stealth : 0) | (hsts ? ConfigFlag.hsts | (hsts.subdomains ? ConfigFlag.hstsSubdomains : 0) : 0),
   };
   if (hsts) out.hsts_max_age = word(hsts.maxAge, 'tls.hsts.maxAge');
+  const rules = moduleRules(cfg);
+  if (rules.length > MAX_RULES) {
+    fail('moat.defense.rules', `${cfg.moat.defense.rules.length} rules`, `at most ${MAX_RULES - 1} rules while web.limits.clientRequests is on (it takes the ${MAX_RULES}th)`);
+  }
+  out.clients = cfg.moat.defense.clients;
+  out.delay_ms = cfg.moat.defense.delay;
+  out.rule_count = rules.length;
+  const words = out as Record<string, number>;
+  for (let i = 0; i < MAX_RULES; i++) {
+    const r = rules[i];
+    words[`rule${i}_kind`] = r ? DefenseCounter[r.counter] | (DefenseRemedy[r.remedy] << 8) : 0;
+    words[`rule${i}_over`] = r?.over ?? 0;
+    words[`rule${i}_per_ms`] = r?.per ?? 0;
+    words[`rule${i}_for_ms`] = r?.for ?? 0;
+  }
   return out;
 }
 
@@ -473,7 +547,7 @@ export function moduleWords(cfg: MoatConfig): ModuleConfig {
 export const MAX_CONNECTIONS = 255;
 
 /**
- * The 32-word config blob (128 bytes, first word "MAT1") for `cfg`, after checking that the
+ * The 64-word config blob (256 bytes, first word "MAT1") for `cfg`, after checking that the
  * module's init() accepts it. A limit that does not fit the input window or the module's one
  * page of memory is a ConfigError naming the key.
  */
@@ -495,7 +569,7 @@ function compile(cfg: MoatConfig, shown: Obj): Uint8Array {
   m.writeBlob(blob);
   const hw = m.init();
   if (hw < 0) {
-    fail('web.limits', shown, `the module refused these limits (code ${-hw}): its tables do not fit one 64 KiB page`);
+    fail('web.limits', shown, `the module refused these limits (code ${-hw}): its tables (with moat.defense.clients records) do not fit one 64 KiB page`);
   }
   return blob;
 }

@@ -81,30 +81,35 @@ export class Connection {
 
   private onEvent(e: FeedEvent): void {
     switch (e.type) {
-      case 'head': return this.onHead(e.request);
+      case 'head': return this.onHead(e.request, e.delay);
       case 'body': this.current?.push(e.chunk); return;
       case 'request':
         this.parsedCurrent = true;
         this.current?.end(e.request.trailers);
         if (this.answered) this.next();
         return;
-      case 'error': return this.onError(e.status, e.code);
+      case 'error': return this.onError(e.status, e.code, e.retryAfter);
       case 'close': this.socket.destroy(); return;
     }
   }
 
-  private onHead(head: Omit<HttpRequest, 'body'>): void {
+  private onHead(head: Omit<HttpRequest, 'body'>, delay: number): void {
     const req = new IncomingRequest(head, this.client);
     this.current = req;
     this.currentStarted = Date.now();
     this.parsedCurrent = false;
     this.answered = false;
     if (head.flags & RequestFlag.EXPECT_CONTINUE) this.writeHead(100, -1, [], 0);
-    void this.run(req, head.flags);
+    void this.run(req, head.flags, delay);
   }
 
-  private async run(req: IncomingRequest, flags: number): Promise<void> {
+  private async run(req: IncomingRequest, flags: number, delay: number): Promise<void> {
     let reply: AppReply;
+    // A client the defense rules slowed down waits before its handler runs: scanning gets slow
+    // while the request itself stays valid. The slot stays held, which the per-client connection
+    // limit bounds.
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (this.current !== req || this.gone) return;
     try {
       reply = await this.host.handler(req);
     } catch (err) {
@@ -197,7 +202,7 @@ export class Connection {
     return n;
   }
 
-  private onError(status: number, code: number): void {
+  private onError(status: number, code: number, retryAfter = 0): void {
     const req = this.current;
     req?.fail(new Error(reasonOf(code)));
     if (this.answered) { this.socket.destroy(); return; }     // a head already went out
@@ -205,7 +210,9 @@ export class Connection {
     this.closing = true;
     const reason = reasonOf(code);
     const body = Buffer.from(errorBody(status, reason));
-    const head = this.writeHead(status, body.length, [...this.host.extraFields, ['Content-Type', 'application/json']], RESPOND_CLOSE);
+    const fields: [string, string][] = [...this.host.extraFields, ['Content-Type', 'application/json']];
+    if (status === 429 && retryAfter > 0) fields.push(['Retry-After', String(retryAfter)]);
+    const head = this.writeHead(status, body.length, fields, RESPOND_CLOSE);
     if (!head) { this.socket.destroy(); return; }
     this.socket.end(body);
     this.host.log.access({ client: this.client.address, method: req?.method ?? '-', target: req?.target ?? '-', version: req?.version ?? '-', status, bytes: body.length, durationMs: req ? Date.now() - this.currentStarted : 0, tls: this.client.tls });

@@ -11,7 +11,8 @@ export const REASONS: readonly string[] = [
   'too_many_empty_lines', 'parse_timeout', 'request_timeout', 'inactivity_timeout',
   'session_timeout', 'connection_limit', 'client_connection_limit', 'response_bad_status',
   'response_bad_field_name', 'response_bad_field_value', 'response_framing_field',
-  'response_head_too_large', 'bad_slot', 'bad_config', 'connection_closed',
+  'response_head_too_large', 'bad_slot', 'bad_config', 'connection_closed', 'client_banned',
+  'rate_limited',
 ];
 
 export function reasonOf(code: number): string {

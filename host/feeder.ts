@@ -7,10 +7,10 @@ import { RequestAssembler, HttpRequest } from './request.ts';
 import { reasonOf } from './errors.ts';
 
 export type FeedEvent =
-  | { type: 'head'; request: Omit<HttpRequest, 'body'> }
+  | { type: 'head'; request: Omit<HttpRequest, 'body'>; delay: number }
   | { type: 'body'; chunk: Buffer }
   | { type: 'request'; request: HttpRequest }
-  | { type: 'error'; status: number; code: number; reason: string }
+  | { type: 'error'; status: number; code: number; reason: string; retryAfter: number }
   | { type: 'close'; code: number; reason: string };
 
 const NOTHING = new Uint8Array(0);
@@ -22,12 +22,13 @@ export class Feeder {
   private paused = false;
   private ended = false;
   private inRequest = false;
+  private delay = 0;              // the defense delay the module gave the head being assembled
   readonly assembler: RequestAssembler;
 
   /** `streamBody`: body bytes arrive as 'body' events; otherwise the 'request' event carries them. */
   constructor(private readonly moat: Moat, readonly slot: number, private readonly emit: (e: FeedEvent) => void, streamBody = false) {
     this.assembler = new RequestAssembler(streamBody ? (chunk) => emit({ type: 'body', chunk }) : undefined,
-      (request) => emit({ type: 'head', request }));
+      (request) => emit({ type: 'head', request, delay: this.delay }));
   }
 
   /** Bytes waiting behind a completed request (the host stops reading the socket above a bound). */
@@ -73,12 +74,13 @@ export class Feeder {
       let from = 0;
       for (;;) {
         const r = m.feed(this.slot, from, to, now);
+        this.delay = r.delay;
         this.assembler.spans(m, r.spans, r.verdict & Verdict.HEAD ? r.flags : -1);
         if (r.verdict & (Verdict.ERROR | Verdict.CLOSE)) {
           this.ended = true;
           this.inRequest = false;
           this.retained = NOTHING;
-          if (r.verdict & Verdict.ERROR) this.emit({ type: 'error', status: r.status, code: r.code, reason: reasonOf(r.code) });
+          if (r.verdict & Verdict.ERROR) this.emit({ type: 'error', status: r.status, code: r.code, reason: reasonOf(r.code), retryAfter: r.retryAfter });
           else this.emit({ type: 'close', code: r.code, reason: reasonOf(r.code) });
           return;
         }

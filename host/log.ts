@@ -54,7 +54,7 @@ export interface AccessEntry {
  */
 export type SecurityEntry =
   | (ModuleEvent & { address?: string })
-  | { time: number; kind: string; reason: string; code: number; slot: number; client: string };
+  | { time: number; kind: string; reason: string; code: number; slot: number; client: string; severity?: string; rule?: string; remedy?: string; user?: string };
 
 export interface Logger {
   access(entry: AccessEntry): void;
@@ -208,9 +208,11 @@ export function formatSecurity(now: number, ev: SecurityEntry, resolve?: (hash: 
   const text = (s: string | undefined) => (s === undefined || s === '' || s === '-' ? null : escapeLogText(s));
   if (typeof ev.kind === 'string') {
     const e = ev as Extract<SecurityEntry, { kind: string }>;
+    const extra: Record<string, string> = {};
+    for (const k of ['severity', 'rule', 'remedy', 'user'] as const) if (e[k] !== undefined) extra[k] = escapeLogText(e[k]);
     return JSON.stringify({
       time: new Date(Number.isFinite(e.time) ? e.time : now).toISOString(),
-      kind: escapeLogText(e.kind), reason: escapeLogText(e.reason), code: e.code, slot: e.slot, client: text(e.client),
+      kind: escapeLogText(e.kind), reason: escapeLogText(e.reason), code: e.code, slot: e.slot, client: text(e.client), ...extra,
     });
   }
   const m = ev as Extract<SecurityEntry, { kind: number }>;

@@ -5,17 +5,33 @@ import { fileURLToPath } from 'node:url';
 
 export const WASM_PATH = fileURLToPath(new URL('../build/moat.wasm', import.meta.url));
 
+/** Defense rules the blob holds (assembly/defense.ts): 4 words each from word 32. */
+export const MAX_RULES = 8;
+export const RULE_FIELDS = ['kind', 'over', 'per_ms', 'for_ms'] as const;
+type RuleWordKey = `rule${0 | 1 | 2 | 3 | 4 | 5 | 6 | 7}_${(typeof RULE_FIELDS)[number]}`;
+
+function ruleWords(): Record<RuleWordKey, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < 8; i++) RULE_FIELDS.forEach((f, j) => { out[`rule${i}_${f}`] = 32 + 4 * i + j; });
+  return out as Record<RuleWordKey, number>;
+}
+
 /** Config blob word indices (assembly/config.ts). */
 export const ConfigWord = {
   magic: 0, slots: 1, uri_bytes: 2, header_bytes: 3, header_count: 4, body_bytes: 5, form_bytes: 6,
   upload_bytes: 7, chunk_ext_bytes: 8, client_connections: 9, client_requests: 10, sessions: 11,
   timeout_parse_ms: 12, timeout_inactivity_ms: 13, timeout_request_ms: 14, timeout_session_ms: 15,
   timeout_tls_ms: 16, flags: 17, hsts_max_age: 18, window_bytes: 19, span_records: 20,
-  event_records: 21, out_bytes: 22,
+  event_records: 21, out_bytes: 22, clients: 23, rule_count: 24, delay_ms: 25,
+  ...ruleWords(),
 } as const;
 export type ConfigKey = Exclude<keyof typeof ConfigWord, 'magic'>;
 export type ModuleConfig = Record<ConfigKey, number>;
-export const CONFIG_WORDS = 32;
+export const CONFIG_WORDS = 64;
+
+/** Counters and remedies of a defense rule (assembly/defense.ts CT_* / RM_*); kind = counter | remedy << 8. */
+export const DefenseCounter = { requests: 0, badRequests: 1, limitHits: 2, notFound: 3, authFailures: 4, errors: 5, connections: 6 } as const;
+export const DefenseRemedy = { log: 0, alert: 1, delay: 2, ban: 3, reject: 4 } as const;
 export const NEVER = 0xffffffff;
 export const ConfigFlag = { stealth: 1, hsts: 2, hstsSubdomains: 4 } as const;
 
@@ -27,11 +43,15 @@ export const RequestFlag = {
   TRAILERS: 1 << 12, FORM: 1 << 13, UPLOAD: 1 << 14, HEAD_METHOD: 1 << 15, CONNECT: 1 << 16,
   OPTIONS: 1 << 17, STARTED: 1 << 18, KEEP_ALIVE: 1 << 19, CHUNKED: 1 << 20, HEAD_DONE: 1 << 21, DONE: 1 << 22,
 } as const;
-export const EventKind = { REJECT: 1, LIMIT: 2, TIMEOUT: 3, RESPONSE: 4 } as const;
+export const EventKind = { REJECT: 1, LIMIT: 2, TIMEOUT: 3, RESPONSE: 4, DEFENSE: 5, CLIENTS_FULL: 6 } as const;
 
 export interface FeedResult {
   verdict: number; status: number; code: number; consumed: number; keep: number;
   spans: number; flags: number; contentLength: number;
+  /** ms to wait before answering this head (a delayed client), else 0. */
+  delay: number;
+  /** Retry-After seconds of a 429, else 0. */
+  retryAfter: number;
 }
 export interface Span { kind: number; field: number; offset: number; length: number }
 export interface ModuleEvent { time: number; kind: number; slot: number; code: number; client: number }
@@ -154,7 +174,7 @@ export class Moat {
 
   result(): FeedResult {
     const r = this.resultAt >> 2, u = this.u32;
-    return { verdict: u[r], status: u[r + 1], code: u[r + 2], consumed: u[r + 3], keep: u[r + 4], spans: u[r + 5], flags: u[r + 6], contentLength: u[r + 7] };
+    return { verdict: u[r], status: u[r + 1], code: u[r + 2], consumed: u[r + 3], keep: u[r + 4], spans: u[r + 5], flags: u[r + 6], contentLength: u[r + 7], delay: u[r + 8], retryAfter: u[r + 9] };
   }
 
   span(i: number): Span {

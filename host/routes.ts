@@ -13,7 +13,10 @@
 //
 // Methods: `methods: null` allows any; HEAD is allowed wherever GET is. A method outside the list
 // → 405 with `Allow`; no route → 404. Error replies are small JSON bodies.
-import type { AppReply, Handler, RouteSpec } from './types.ts';
+import type { AppReply, AppRequest, Handler, RouteSpec } from './types.ts';
+
+/** Checks a request against its route's role (and CSRF) before the handler: a refusal, or null. */
+export type Guard = (req: AppRequest, role: RouteSpec['role']) => AppReply | null;
 
 /** A JSON reply: `Content-Type: application/json`, body `JSON.stringify(value)`. */
 export function json(status: number, value: unknown, fields: [string, string][] = []): AppReply {
@@ -36,10 +39,13 @@ export function canonicalPath(path: string): string {
   });
 }
 
-interface CompiledRoute { prefix: string; allowed: Set<string> | null; allow: string; handler: Handler }
+interface CompiledRoute { prefix: string; allowed: Set<string> | null; allow: string; handler: Handler; role: RouteSpec['role'] }
 
-/** One handler that dispatches by route. Throws at creation on an unknown handler name or a bad method. */
-export function createRouter(routes: RouteSpec[], handlers: Record<string, Handler>): Handler {
+/**
+ * One handler that dispatches by route. Throws at creation on an unknown handler name or a bad
+ * method. Without a guard, a route that declares a role answers 401 to everyone (fail closed).
+ */
+export function createRouter(routes: RouteSpec[], handlers: Record<string, Handler>, guard?: Guard): Handler {
   const compiled: CompiledRoute[] = routes.map((r, index) => {
     if (!Object.hasOwn(handlers, r.handler) || typeof handlers[r.handler] !== 'function') {
       const known = Object.keys(handlers).sort().join(', ') || 'none';
@@ -53,7 +59,7 @@ export function createRouter(routes: RouteSpec[], handlers: Record<string, Handl
       allowed = new Set(r.methods);
       if (allowed.has('GET')) allowed.add('HEAD');
     }
-    return { prefix: canonicalPath(r.match), allowed, allow: allowed ? [...allowed].join(', ') : '', handler: handlers[r.handler] };
+    return { prefix: canonicalPath(r.match), allowed, allow: allowed ? [...allowed].join(', ') : '', handler: handlers[r.handler], role: r.role };
   });
   // Longest prefix first; equal lengths keep config order (sort is stable).
   compiled.sort((a, b) => b.prefix.length - a.prefix.length);
@@ -63,6 +69,7 @@ export function createRouter(routes: RouteSpec[], handlers: Record<string, Handl
     const route = compiled.find((r) => path.startsWith(r.prefix));
     if (!route) return errorReply(404, 'not_found');
     if (route.allowed && !route.allowed.has(req.method)) return errorReply(405, 'method_not_allowed', [['Allow', route.allow]]);
-    return route.handler(req);
+    const refusal = guard ? guard(req, route.role) : route.role ? errorReply(401, 'authentication_required') : null;
+    return refusal ?? route.handler(req);
   };
 }

@@ -1,7 +1,12 @@
 // Composes a running server from a resolved config: module words, routes with the demo handlers and
 // the static document root, TLS, logs. The one place where config meets the parts it configures.
 import { MoatServer } from './server.ts';
-import { toModuleConfig } from './config.ts';
+import { toModuleConfig, moduleRules } from './config.ts';
+import { Metrics } from './metrics.ts';
+import { Access } from './auth/access.ts';
+import { UserStore } from './auth/users.ts';
+import { SessionStore } from './auth/sessions.ts';
+import { LoginThrottle } from './auth/throttle.ts';
 import { createRouter } from './routes.ts';
 import { staticHandler } from './static.ts';
 import { tlsOptions } from './tls.ts';
@@ -20,22 +25,57 @@ export interface StartOptions {
 }
 
 export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}): Promise<Running> {
-  const handlers: Record<string, Handler> = { ...demoHandlers(), ...opts.handlers };
-  if (cfg.web.documents) handlers.file = staticHandler({ root: cfg.web.documents, index: cfg.web.index });
   const logger = createLogger(cfg.log);
-  const server = await MoatServer.start({
+  const metrics = new Metrics();
+  const sessions = cfg.web.sessions.enable
+    ? new SessionStore({ max: cfg.web.limits.sessions, idleMs: cfg.web.sessions.timeout === Infinity ? 2 ** 31 - 1 : cfg.web.sessions.timeout })
+    : null;
+  const login = cfg.auth.login;
+  let server: MoatServer | undefined;
+  const access = new Access({
+    users: cfg.auth.users ? UserStore.load(cfg.auth.users) : null,
+    sessions,
+    cookie: cfg.web.sessions.cookie,
+    sameSite: cfg.web.sessions.sameSite === 'Lax' ? 'Lax' : 'Strict',
+    throttle: new LoginThrottle({ failures: login.failures, windowMs: login.window, baseLockMs: login.lock }),
+    event: (e) => (server ? server.securityEvent(e) : logger.security({ time: Date.now(), code: 0, slot: 0xff, ...e })),
+    onLogin: (outcome) => metrics.login(outcome),
+  });
+  const handlers: Record<string, Handler> = {
+    ...demoHandlers(),
+    ...access.handlers(),
+    metrics: () => ({
+      status: 200,
+      fields: [['Content-Type', 'text/plain; version=0.0.4; charset=utf-8'], ['Cache-Control', 'no-store']],
+      body: metrics.render({
+        connections: server?.connectionCount ?? 0, sessions: sessions?.size ?? 0,
+        moduleMemoryBytes: server?.moat.x.memory.buffer.byteLength ?? 0, moduleHighWaterBytes: server?.moat.highWater ?? 0,
+        bufferedBytes: server?.bufferedBytes() ?? 0,
+      }),
+    }),
+    ...opts.handlers,
+  };
+  if (cfg.web.documents) handlers.file = staticHandler({ root: cfg.web.documents, index: cfg.web.index });
+  server = await MoatServer.start({
     listen: cfg.web.listen,
     module: { ...toModuleConfig(cfg), ...opts.moduleOverrides },
-    handler: createRouter(cfg.web.routes, handlers),
+    handler: createRouter(cfg.web.routes, handlers, (req, role) => access.guard(req, role)),
     headers: cfg.web.headers,
     tls: cfg.tls ? tlsOptions(cfg.tls) : undefined,
     tlsTimeoutMs: Number.isFinite(cfg.web.timeouts.tls) ? cfg.web.timeouts.tls : 0xffffffff,
     log: logger,
+    rules: moduleRules(cfg),
+    metrics,
   });
+  // Expired sessions leave the table even when nobody presents them again.
+  const sweep = setInterval(() => sessions?.sweep(Date.now()), 60_000);
+  sweep.unref();
+  const running = server;
   return {
-    server,
+    server: running,
     async close(graceMs = 5000) {
-      await server.close(graceMs);
+      clearInterval(sweep);
+      await running.close(graceMs);
       await logger.close();
     },
   };

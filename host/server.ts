@@ -3,12 +3,19 @@
 // work), one tick timer for every deadline, security events drained to the log, graceful shutdown.
 import net from 'node:net';
 import tls from 'node:tls';
-import { Moat, loadMoat, ModuleConfig } from './module.ts';
+import { createHmac, randomBytes } from 'node:crypto';
+import { Moat, loadMoat, ModuleConfig, EventKind, DefenseRemedy } from './module.ts';
+import { Metrics } from './metrics.ts';
+import { describeRule } from './defense.ts';
+import type { DefenseRule } from './types.ts';
 import { Connection, ConnectionHost, ServerLog, AccessEntry } from './connection.ts';
 import { reasonOf } from './errors.ts';
 import type { Handler, ListenSpec } from './types.ts';
 
-export interface SecurityEntry { time: number; kind: string; reason: string; code: number; slot: number; client: string }
+export interface SecurityEntry {
+  time: number; kind: string; reason: string; code: number; slot: number; client: string;
+  severity?: string; rule?: string; remedy?: string; user?: string;
+}
 export interface ServerLogSinks extends ServerLog { security(e: SecurityEntry): void }
 
 export interface ServerOptions {
@@ -22,20 +29,45 @@ export interface ServerOptions {
   /** TLS handshake deadline, ms (config timeouts.tls). */
   tlsTimeoutMs?: number;
   log?: Partial<ServerLogSinks>;
+  /** The defense rules in module order (config.ts moduleRules), to name the rule behind an event. */
+  rules?: DefenseRule[];
+  metrics?: Metrics;
 }
 
 const TICK_MS = 100;
-const EVENT_KINDS = ['', 'reject', 'limit', 'timeout', 'response'];
+const EVENT_KINDS = ['', 'reject', 'limit', 'timeout', 'response', 'defense', 'clients_full'];
+const REMEDY_NAMES = Object.keys(DefenseRemedy);
+const RECENT_CLIENTS = 1024;
+const E_BANNED = 48;
 
 /** Clock for the module: u32 milliseconds that wrap. */
 const nowMs = () => Number(process.hrtime.bigint() / 1_000_000n) >>> 0;
 
-/** FNV-1a of the peer address: the module's per-client key (never 0, which means unknown). */
-export function clientHash(address = ''): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
-  return (h >>> 0) || 1;
+/**
+ * The address the defense counts by: an IPv4 address (IPv4-mapped IPv6 unwrapped), or the /64
+ * prefix of an IPv6 address — one subscriber usually holds a whole /64, so counting single IPv6
+ * addresses would let one client rotate through 2^64 fresh records.
+ */
+export function clientKey(address = ''): string {
+  const a = address.toLowerCase().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) return mapped[1];
+  if (!a.includes(':')) return a;
+  const [head, tail = ''] = a.split('::');
+  const left = head ? head.split(':') : [], right = a.includes('::') && tail ? tail.split(':') : [];
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':') + '::/64';
 }
+
+/**
+ * The module's per-client key: a keyed hash of clientKey(address) (never 0, which means unknown).
+ * The key is random per server, so nobody can pick an address whose hash collides with a
+ * victim's record and inherit or clear its counters.
+ */
+export function clientHash(address = '', key: Uint8Array = FIXED_KEY): number {
+  return createHmac('sha256', key).update(clientKey(address)).digest().readUInt32LE(0) || 1;
+}
+const FIXED_KEY = new Uint8Array(32);
 
 const silent: ServerLogSinks = { access() {}, error() {}, security() {} };
 
@@ -49,10 +81,16 @@ export class MoatServer {
   private timer?: NodeJS.Timeout;
   private eventSeq = 0;
   private closingDown = false;
+  private readonly hashKey = randomBytes(32);
+  /** Client hash → address, for events whose connection is gone (bounded, oldest dropped). */
+  private readonly recent = new Map<number, string>();
+  readonly metrics: Metrics;
 
   private constructor(moat: Moat, private readonly opts: ServerOptions) {
     this.moat = moat;
-    this.log = { ...silent, ...opts.log };
+    this.metrics = opts.metrics ?? new Metrics();
+    const sinks = { ...silent, ...opts.log };
+    this.log = { ...sinks, access: (e) => { this.metrics.response(e.status); sinks.access(e); } };
     if (opts.listen.some((l) => l.scheme === 'https')) {
       if (!opts.tls) throw new Error('an https listener needs TLS options');
       this.secureContext = tls.createSecureContext(opts.tls);
@@ -95,6 +133,8 @@ export class MoatServer {
 
   get port(): number { return this.addresses[0].port; }
 
+  get connectionCount(): number { return this.conns.size; }
+
   /** Bytes the host holds for its clients: unsent output plus unparsed input (a metric, and the
    *  bound the backpressure test checks). */
   bufferedBytes(): number {
@@ -106,8 +146,15 @@ export class MoatServer {
   private accept(raw: net.Socket, secure: boolean): void {
     if (this.closingDown) { raw.destroy(); return; }
     const address = raw.remoteAddress ?? '';
-    const slot = this.moat.open(clientHash(address), secure, nowMs());
-    if (slot < 0) { raw.destroy(); this.drainEvents(); return; }       // over a limit: no bytes at all
+    const hash = clientHash(address, this.hashKey);
+    this.remember(hash, address);
+    const slot = this.moat.open(hash, secure, nowMs());
+    if (slot < 0) {                                    // banned or over a limit: no bytes at all
+      raw.destroy();
+      this.metrics.refusal(reasonOf(-slot));
+      if (-slot !== E_BANNED) this.drainEvents();
+      return;
+    }
     const socket = secure ? new tls.TLSSocket(raw, { isServer: true, secureContext: this.secureContext }) : raw;
     const conn = new Connection(this.host, socket, slot, { address, tls: secure });
     this.conns.set(slot, conn);
@@ -136,16 +183,43 @@ export class MoatServer {
     this.drainEvents();
   }
 
+  private remember(hash: number, address: string): void {
+    this.recent.delete(hash);
+    this.recent.set(hash, address);
+    if (this.recent.size > RECENT_CLIENTS) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** The address behind a client hash, while it is among the recent ones. */
+  addressOf(hash: number): string { return this.recent.get(hash >>> 0) ?? ''; }
+
   drainEvents(): void {
     const { events, next, lost } = this.moat.events(this.eventSeq);
     this.eventSeq = next;
-    if (lost) this.log.error('warn', 'security events lost (ring overrun)', { lost });
-    for (const ev of events) {
-      this.log.security({
-        time: Date.now(), kind: EVENT_KINDS[ev.kind] ?? String(ev.kind), reason: reasonOf(ev.code), code: ev.code,
-        slot: ev.slot, client: this.conns.get(ev.slot)?.client.address ?? '',
-      });
+    if (lost) {
+      this.metrics.eventsLost += lost;
+      this.log.error('warn', 'security events lost (ring overrun)', { lost });
     }
+    for (const ev of events) {
+      const client = this.conns.get(ev.slot)?.client.address || this.addressOf(ev.client);
+      const base = { time: Date.now(), code: ev.code, slot: ev.slot, client };
+      if (ev.kind === EventKind.DEFENSE) {
+        const remedy = REMEDY_NAMES[ev.code >> 8] ?? String(ev.code >> 8), rule = this.opts.rules?.[ev.code & 0xff];
+        this.metrics.remedy(remedy);
+        this.log.security({ ...base, kind: 'defense', reason: remedy, remedy, severity: rule?.severity ?? 'medium', rule: rule ? describeRule(rule, ev.code & 0xff) : `rule ${ev.code & 0xff}` });
+        continue;
+      }
+      if (ev.kind === EventKind.CLIENTS_FULL) {
+        this.log.security({ ...base, kind: 'clients_full', reason: 'client_table_full', severity: 'high' });
+        continue;
+      }
+      if (ev.kind !== EventKind.RESPONSE) this.metrics.rejection(reasonOf(ev.code));
+      this.log.security({ ...base, kind: EVENT_KINDS[ev.kind] ?? String(ev.kind), reason: reasonOf(ev.code) });
+    }
+  }
+
+  /** Security events the host itself decides (logins, CSRF, role checks), in the same log. */
+  securityEvent(e: Omit<SecurityEntry, 'time' | 'code' | 'slot'> & { code?: number; slot?: number }): void {
+    this.log.security({ time: Date.now(), code: 0, slot: 0xff, ...e });
   }
 
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes the rest. */

@@ -14,8 +14,8 @@ export interface RouteSpec {
   methods: string[] | null;
   /** Name of a handler registered by the application ("file" = the static document root). */
   handler: string;
-  /** Role a later issue checks (kept and validated as a string now). */
-  role: string | null;
+  /** Least role a caller needs (host/auth/roles.ts); null = public. */
+  role: 'viewer' | 'operator' | 'admin' | null;
 }
 
 export interface MoatConfig {
@@ -41,11 +41,45 @@ export interface MoatConfig {
     error: { path: string | null; level: 'error' | 'warn' | 'info' | 'debug' };
     security: { path: string | null };
   };
-  moat: { stealth: boolean };
+  auth: {
+    /** Absolute path of the users file (`moat user`), or null: no accounts, every role-bound route answers 401. */
+    users: string | null;
+    /** Per-account login throttle (the module's rules throttle per client address). */
+    login: { failures: number; window: Millis; lock: Millis };
+  };
+  moat: { stealth: boolean; defense: DefenseConfig };
 }
+
+export type DefenseCounterName = 'requests' | 'badRequests' | 'limitHits' | 'notFound' | 'authFailures' | 'errors' | 'connections';
+export type DefenseRemedyName = 'log' | 'alert' | 'delay' | 'ban' | 'reject';
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+
+export interface DefenseRule {
+  counter: DefenseCounterName;
+  /** The rule trips when the counter's sliding-window count exceeds this. */
+  over: number;
+  per: Millis;
+  remedy: DefenseRemedyName;
+  /** How long a ban or delay lasts (0 for the others). */
+  for: Millis;
+  severity: Severity;
+}
+
+export interface DefenseConfig {
+  /** Client records in the module's table. */
+  clients: number;
+  /** How long the host waits before answering a delayed client. */
+  delay: Millis;
+  rules: DefenseRule[];
+}
+
+/** An authenticated caller (host/auth/access.ts): a user with a session, or a device's Bearer token. */
+export interface Caller { name: string; kind: 'user' | 'device'; role: 'viewer' | 'operator' | 'admin'; via: 'session' | 'bearer' }
 
 /** What a handler sees. Body bytes stream in as the module reports them. */
 export interface AppRequest {
+  /** Set by the access guard before the handler runs; null = anonymous. */
+  caller: Caller | null;
   method: string;
   /** Raw request-target as sent. */
   target: string;
