@@ -1,17 +1,18 @@
-// `moat config`: check a config file, or compile it to the module's 128-byte config blob (raw, or
+// `moat config`: check a config file, or compile it to the module's 256-byte config blob (raw, or
 // as C source for a board's firmware).
 import { writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { MoatConfig } from './types.ts';
-import { ConfigError, compileConfig, loadConfig } from './config.ts';
+import { ConfigError, compileConfig, loadConfig, moduleRules } from './config.ts';
+import { describeRule } from './defense.ts';
 import { formatDuration, formatSize } from './units.ts';
 
 const USAGE = `usage: moat config check FILE
        moat config compile FILE [-o OUT] [--c]
   check     validate FILE (JSON5) against the schema and the module; prints "FILE: ok" and a summary
-  compile   write the module's config blob (128 bytes, 32 little-endian words, "MAT1" first)
+  compile   write the module's config blob (256 bytes, 64 little-endian words, "MAT1" first)
     -o OUT  output file (default: FILE with .bin, or .c with --c; "-" = stdout)
-    --c     write C source: const unsigned char moat_config[128] = {...};`;
+    --c     write C source: const unsigned char moat_config[256] = {...};`;
 
 export async function configCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -65,8 +66,10 @@ export function summary(cfg: MoatConfig): string[] {
     `documents: ${w.documents ?? 'none'}`,
     `limits: connections ${l.connections} (${l.clientConnections} per client), uri ${formatSize(l.uri)}, header ${formatSize(l.header)} / ${l.headers} fields, body ${formatSize(l.body)}, form ${formatSize(l.form)}, upload ${formatSize(l.upload)}`,
     `timeouts: parse ${formatDuration(t.parse)}, inactivity ${formatDuration(t.inactivity)}, request ${formatDuration(t.request)}, session ${formatDuration(t.session)}, tls ${formatDuration(t.tls)}`,
-    `routes: ${w.routes.map((r) => `${r.match || '/'} ${r.methods?.join('|') ?? 'any'} → ${r.handler}`).join(', ') || 'none'}`,
+    `routes: ${w.routes.map((r) => `${r.match || '/'} ${r.methods?.join('|') ?? 'any'} → ${r.handler}${r.role ? ` (${r.role})` : ''}`).join(', ') || 'none'}`,
     `tls: ${cfg.tls ? `${cfg.tls.certificate}${cfg.tls.hsts ? `, HSTS ${cfg.tls.hsts.maxAge} s` : ''}` : 'off'}; stealth ${cfg.moat.stealth ? 'on' : 'off'}`,
+    `defense: ${cfg.moat.defense.clients} client records; ${moduleRules(cfg).map((r, i) => describeRule(r, i).replace(/^rule \d+: /, '')).join('; ') || 'no rules'}`,
+    `auth: ${cfg.auth.users ?? 'no users file'}; sessions ${w.sessions.enable ? `at most ${l.sessions}, idle ${formatDuration(w.sessions.timeout)}` : 'off'}`,
   ];
 }
 

@@ -19,7 +19,7 @@ import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Moat, loadMoat, wasmBytes, type ModuleConfig } from './module.ts';
+import { CONFIG_WORDS, Moat, RESULT_WORDS, loadMoat, wasmBytes, type ModuleConfig } from './module.ts';
 
 export const ENGINE_NAMES = ['v8', 'wasm3', 'wamr-fast', 'wamr-classic'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -263,7 +263,7 @@ class RemoteExports {
   }
 
   init(): number {
-    const blob = this.shadow.subarray(this.p.config, this.p.config + 128).toString('hex');
+    const blob = this.shadow.subarray(this.p.config, this.p.config + CONFIG_WORDS * 4).toString('hex');
     const a = this.sim.call(`I ${blob}`);
     const hw = Number(a[0]);
     [this.p.input, this.p.cap, this.p.spans, this.p.result, this.p.out, this.p.events, this.p.eventsCap] = a.slice(1, 8).map(Number);
@@ -281,7 +281,7 @@ class RemoteExports {
     this.sync(to);
     const a = this.sim.call(`F ${slot} ${from} ${to} ${now >>> 0}`);
     this.setResult(a, 0);
-    if (a.length > 8) this.shadow.write(a[8], this.p.spans, 'hex');
+    if (a.length > RESULT_WORDS) this.shadow.write(a[RESULT_WORDS], this.p.spans, 'hex');
     if (VERIFY && to > 0) this.verifyWindow(to);
     return Number(a[0]) | 0;
   }
@@ -291,7 +291,7 @@ class RemoteExports {
     const a = this.sim.call(`R ${slot} ${status} ${length | 0} ${appLen} ${opts} ${now >>> 0}`);
     const n = Number(a[0]);
     this.setResult(a, 1);
-    if (n > 0) this.shadow.write(a[9], this.p.out, 'hex');
+    if (n > 0) this.shadow.write(a[1 + RESULT_WORDS], this.p.out, 'hex');
     return n;
   }
 
@@ -318,7 +318,7 @@ class RemoteExports {
 
   private setResult(a: string[], at: number): void {
     const r = this.p.result >> 2;
-    for (let i = 0; i < 8; i++) this.u32[r + i] = Number(a[at + i]) >>> 0;
+    for (let i = 0; i < RESULT_WORDS; i++) this.u32[r + i] = Number(a[at + i]) >>> 0;
   }
 
   private fetch(addr: number, len: number): void {

@@ -3,7 +3,7 @@
 // A profile states what the firmware may use (flash and RAM left after the RTOS, network stack and
 // SDK), the interpreter's own costs, how many sockets the network stack opens and the socket
 // buffers each one holds. fit() adds up what Moat needs for a config on that board:
-//   flash = interpreter + glue + build/moat.wasm + the 128-byte config blob
+//   flash = interpreter + glue + build/moat.wasm + the 256-byte config blob
 //   RAM   = interpreter runtime (heap: function table, compiled code, value stack) + the C stack of
 //           the task that runs it + linear memory as the interpreter caps it + socket buffers × connections
 //           + the retained-token buffer × connections (ABI.md window protocol: the window is shared
@@ -22,12 +22,12 @@ import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MoatConfig } from './types.ts';
 import { toModuleConfig } from './config.ts';
-import { loadMoat, wasmBytes } from './module.ts';
+import { CONFIG_WORDS, loadMoat, wasmBytes } from './module.ts';
 import { ConfigError, fail, parseCount, parseSize } from './units.ts';
 
 export const BOARDS_DIR = fileURLToPath(new URL('../boards/', import.meta.url));
 export const PAGE_BYTES = 65536;
-export const CONFIG_BLOB_BYTES = 128;
+export const CONFIG_BLOB_BYTES = CONFIG_WORDS * 4;
 /** Bytes of one connection slot inside linear memory (assembly/config.ts SLOT_BYTES). */
 export const SLOT_BYTES = 64;
 /** wasm3's memoryLimit is byte-exact; the kit and fit round the high-water mark up to this. */
@@ -230,7 +230,7 @@ export async function fit(board: BoardProfile, cfg: MoatConfig, configName: stri
       { name: `interpreter (${eng})`, bytes: it.flash, note: 'core at -Os' },
       { name: 'glue', bytes: it.glue, note: `moat_engine.c + moat_${eng === 'wasm3' ? 'wasm3' : 'wamr'}.c` },
       { name: 'module', bytes: wasm, note: 'build/moat.wasm as a const array' },
-      { name: 'config blob', bytes: CONFIG_BLOB_BYTES, note: 'moat_config[128]' },
+      { name: 'config blob', bytes: CONFIG_BLOB_BYTES, note: `moat_config[${CONFIG_BLOB_BYTES}]` },
     ]),
     row('ram', it.heap + it.stack + lin + conns * perConn + conns * retain, board.ram - board.reserved.ram, 'bytes', [
       { name: 'interpreter runtime', bytes: it.heap, note: 'heap: function table, compiled code, value stack' },

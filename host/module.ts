@@ -28,6 +28,8 @@ export const ConfigWord = {
 export type ConfigKey = Exclude<keyof typeof ConfigWord, 'magic'>;
 export type ModuleConfig = Record<ConfigKey, number>;
 export const CONFIG_WORDS = 64;
+/** u32 words of the result record (assembly/output.ts). */
+export const RESULT_WORDS = 10;
 
 /** Counters and remedies of a defense rule (assembly/defense.ts CT_* / RM_*); kind = counter | remedy << 8. */
 export const DefenseCounter = { requests: 0, badRequests: 1, limitHits: 2, notFound: 3, authFailures: 4, errors: 5, connections: 6 } as const;

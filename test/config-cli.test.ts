@@ -53,7 +53,7 @@ describe('moat config check', () => {
     const r = moat('check', DEFAULT);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`${DEFAULT}: ok\n  listen: http://127.0.0.1:8080\n`);
-    expect(r.stdout).toContain('  routes: /api/status GET → status, /api/echo POST → echo, / GET|HEAD → file\n');
+    expect(r.stdout).toContain('  routes: /api/status GET → status, /api/echo POST → echo, /auth/login POST → login, /auth/logout POST → logout, /auth/session GET → session, /metrics GET → metrics (operator), / GET|HEAD → file\n');
   });
 
   const BAD: [string, string, (f: string) => string][] = [
@@ -107,15 +107,15 @@ describe('moat config check', () => {
 });
 
 describe('moat config compile', () => {
-  it('writes FILE.bin: 128 bytes, "MAT1" first, the words of the config', async () => {
+  it('writes FILE.bin: 256 bytes, "MAT1" first, the words of the config', async () => {
     const f = file('device.json5', GOOD);
     const r = moat('compile', f);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = join(dir, 'device.bin');
-    expect(r.stdout).toBe(`${f} → ${out} (128 bytes)\n`);
+    expect(r.stdout).toBe(`${f} → ${out} (256 bytes)\n`);
     const blob = readFileSync(out);
-    expect(blob.length).toBe(128);
+    expect(blob.length).toBe(256);
     const word = (i: number) => blob.readUInt32LE(4 * i);
     expect(word(0)).toBe(0x3154414d);
     expect(blob.subarray(0, 4).toString('latin1')).toBe('MAT1');
@@ -147,12 +147,12 @@ describe('moat config compile', () => {
     const r = moat('compile', f, '--c');
     expect(r.code).toBe(0);
     const out = join(dir, 'board.c');
-    expect(r.stdout).toBe(`${f} → ${out} (C source, 128 bytes)\n`);
+    expect(r.stdout).toBe(`${f} → ${out} (C source, 256 bytes)\n`);
     const c = readFileSync(out, 'utf8');
     expect(c).toMatch(/^\/\* Moat module config compiled from board\.json5 /);
-    expect(c).toContain('const unsigned char moat_config[128] = {\n  0x4d, 0x41, 0x54, 0x31, 0x08, 0x00, 0x00, 0x00,');
-    expect(c.endsWith('};\nconst unsigned int moat_config_len = 128;\n')).toBe(true);
-    const body = /moat_config\[128\] = \{([^}]*)\}/.exec(c)![1];
+    expect(c).toContain('const unsigned char moat_config[256] = {\n  0x4d, 0x41, 0x54, 0x31, 0x08, 0x00, 0x00, 0x00,');
+    expect(c.endsWith('};\nconst unsigned int moat_config_len = 256;\n')).toBe(true);
+    const body = /moat_config\[256\] = \{([^}]*)\}/.exec(c)![1];
     const bytes = body.split(',').map((s) => s.trim()).filter(Boolean);
     expect(bytes.every((b) => /^0x[0-9a-f]{2}$/.test(b))).toBe(true);
     moat('compile', f, '-o', join(dir, 'board.bin'));

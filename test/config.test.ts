@@ -125,7 +125,7 @@ const BAD: [string, unknown, string | (() => string)][] = [
   ['HSTS in headers', headers({ 'Strict-Transport-Security': 'max-age=31536000' }), 'web.headers["Strict-Transport-Security"]: "max-age=31536000" — use tls.hsts so it is sent on TLS only'],
   ['one field twice', headers({ 'X-A': '1', 'x-a': '2' }), 'web.headers["x-a"]: "2" — the same field as web.headers["X-A"]'],
   // routes
-  ['an unknown handler', routes([{ match: '/', handler: 'cgi' }]), 'web.routes[0].handler: "cgi" — unknown handler (known: file, status, echo)'],
+  ['an unknown handler', routes([{ match: '/', handler: 'cgi' }]), 'web.routes[0].handler: "cgi" — unknown handler (known: file, status, echo, login, logout, session, metrics)'],
   ['a lower-case method', routes([{ match: '/', methods: ['get'], handler: 'file' }]), 'web.routes[0].methods[0]: "get" — methods are case-sensitive: write "GET"'],
   ['a method that is not a token', routes([{ match: '/', methods: ['GET', 'PO ST'], handler: 'file' }]), 'web.routes[0].methods[1]: "PO ST" — a method must be a token (letters, digits and !#$%&\'*+-.^_`|~)'],
   ['an empty method list', routes([{ match: '/', methods: [], handler: 'file' }]), 'web.routes[0].methods: [] — needs at least one method (leave it out for any)'],
@@ -136,7 +136,7 @@ const BAD: [string, unknown, string | (() => string)][] = [
   ['a route without a handler', routes([{ match: '/' }]), 'web.routes[0]: {"match":"/"} — a route needs "handler"'],
   ['two routes with one prefix', routes([{ match: '/a', handler: 'status' }, { match: '/a', handler: 'echo' }]), 'web.routes[1].match: "/a" — the same prefix as web.routes[0]'],
   ['a file route with no documents', routes([{ match: '/', handler: 'file' }], null), 'web.routes[0].handler: "file" — needs web.documents (the document root is null)'],
-  ['a role with a space', routes([{ match: '/', handler: 'status', role: 'super user' }]), 'web.routes[0].role: "super user" — a role is a name of letters, digits, "_", "-" and "."'],
+  ['a role with a space', routes([{ match: '/', handler: 'status', role: 'super user' }]), 'web.routes[0].role: "super user" — must be one of "viewer", "operator", "admin"'],
   // the rest of the schema
   ['a missing document root', web({ documents: 'nope' }), () => `web.documents: "nope" — folder not found: ${join(dir, 'nope')}`],
   ['a document root that is a file', web({ documents: 'device.crt' }), () => `web.documents: "device.crt" — not a folder: ${join(dir, 'device.crt')}`],
@@ -179,7 +179,7 @@ describe('bad configs: one exact line each', () => {
 
   it('handler names come from the caller', () => {
     const cfg = routes([{ match: '/x', handler: 'custom' }]);
-    expect(errorOf(() => validateConfig(cfg, { baseDir: dir }))).toBe('web.routes[0].handler: "custom" — unknown handler (known: file, status, echo)');
+    expect(errorOf(() => validateConfig(cfg, { baseDir: dir }))).toBe('web.routes[0].handler: "custom" — unknown handler (known: file, status, echo, login, logout, session, metrics)');
     expect(validateConfig(cfg, { baseDir: dir, handlers: ['file', 'custom'] }).web.routes).toEqual([{ match: '/x', methods: null, handler: 'custom', role: null }]);
   });
 });
@@ -271,19 +271,36 @@ describe('the embedded default', () => {
     expect(cfg.web.index).toBe('index.html');
     expect(cfg.web.limits).toEqual({
       body: 102400, form: 10240, upload: 1048576, header: 10240, headers: 100, uri: 8192, chunkExt: 1024,
-      connections: 50, clientConnections: 10, clientRequests: 0, sessions: 20,
+      connections: 50, clientConnections: 10, clientRequests: 1200, sessions: 20,
     });
     expect(cfg.web.timeouts).toEqual({ parse: 5000, inactivity: 300000, request: 300000, session: 3600000, tls: 10000 });
     expect(cfg.web.headers).toEqual([]);
     expect(cfg.web.routes).toEqual([
       { match: '/api/status', methods: ['GET'], handler: 'status', role: null },
       { match: '/api/echo', methods: ['POST'], handler: 'echo', role: null },
+      { match: '/auth/login', methods: ['POST'], handler: 'login', role: null },
+      { match: '/auth/logout', methods: ['POST'], handler: 'logout', role: null },
+      { match: '/auth/session', methods: ['GET'], handler: 'session', role: null },
+      { match: '/metrics', methods: ['GET'], handler: 'metrics', role: 'operator' },
       { match: '/', methods: ['GET', 'HEAD'], handler: 'file', role: null },
     ]);
-    expect(cfg.web.sessions).toEqual({ cookie: 'moat-session', enable: true, sameSite: 'Lax', timeout: 3600000 });
+    expect(cfg.web.sessions).toEqual({ cookie: 'moat-session', enable: true, sameSite: 'Strict', timeout: 3600000 });
     expect(cfg.tls).toBeNull();
     expect(cfg.log).toEqual({ access: { path: 'stdout', format: 'common' }, error: { path: 'stderr', level: 'info' }, security: { path: 'stderr' } });
-    expect(cfg.moat).toEqual({ stealth: false });
+    expect(cfg.auth).toEqual({ users: null, login: { failures: 5, window: 900000, lock: 60000 } });
+    const ban = (counter: string, over: number, per: number, minutes: number) => ({ counter, over, per, remedy: 'ban', for: minutes * 60000, severity: 'high' });
+    expect(cfg.moat).toEqual({
+      stealth: false,
+      defense: {
+        clients: 64, delay: 2000,
+        rules: [
+          ban('badRequests', 20, 60000, 5), ban('limitHits', 20, 60000, 5),
+          { counter: 'notFound', over: 20, per: 60000, remedy: 'delay', for: 300000, severity: 'medium' },
+          ban('notFound', 60, 300000, 15), ban('authFailures', 10, 300000, 15),
+          { counter: 'errors', over: 50, per: 60000, remedy: 'alert', for: 0, severity: 'high' },
+        ],
+      },
+    });
   });
 
   it('a bundle\'s embedded copy of the text wins over the file', () => {
@@ -303,7 +320,7 @@ describe('the embedded default', () => {
 
   it('compiles to exactly the module defaults', () => {
     const blob = compileConfig(loadConfig());
-    expect(blob.length).toBe(128);
+    expect(blob.length).toBe(256);
     expect(new DataView(blob.buffer).getUint32(0, true)).toBe(0x3154414d);
     expect(Buffer.from(blob).toString('hex')).toBe(Buffer.from(encodeConfig(moduleDefaults())).toString('hex'));
   });
@@ -379,12 +396,24 @@ describe('the module words', () => {
     moat: { stealth: true },
   }, { baseDir: dir });
 
+  /** The module words of the default defense rules plus a clientRequests rule of `perMinute`. */
+  const defaultDefenseWords = (perMinute: number) => {
+    const rules: [number, number, number, number][] = [
+      [0x301, 20, 60000, 300000], [0x302, 20, 60000, 300000], [0x203, 20, 60000, 300000], [0x303, 60, 300000, 900000],
+      [0x304, 10, 300000, 900000], [0x105, 50, 60000, 0], [0x400, perMinute, 60000, 0], [0, 0, 0, 0],
+    ];
+    const out: Record<string, number> = { clients: 64, delay_ms: 2000, rule_count: 7 };
+    rules.forEach(([kind, over, per, dur], i) => Object.assign(out, { [`rule${i}_kind`]: kind, [`rule${i}_over`]: over, [`rule${i}_per_ms`]: per, [`rule${i}_for_ms`]: dur }));
+    return out;
+  };
+
   it('toModuleConfig maps each key to its word', () => {
     expect(toModuleConfig(custom())).toEqual({
       slots: 12, uri_bytes: 1024, header_bytes: 4096, header_count: 20, body_bytes: 65536, form_bytes: 4096,
       upload_bytes: 2097152, chunk_ext_bytes: 100, client_connections: 3, client_requests: 7, sessions: 5,
       timeout_parse_ms: 2000, timeout_inactivity_ms: 60000, timeout_request_ms: NEVER, timeout_session_ms: 7200000,
       timeout_tls_ms: 3000, flags: 1 | 2 | 4, hsts_max_age: 86400,
+      ...defaultDefenseWords(7),
     });
   });
 
@@ -442,6 +471,6 @@ describe('the module words', () => {
     cfg.web.limits.connections = 256;
     expect(errorOf(() => compileConfig(cfg))).toBe('web.limits.connections: 256 — the module holds at most 255 connections');
     cfg.web.limits.connections = 255;
-    expect(compileConfig(cfg).length).toBe(128);
+    expect(compileConfig(cfg).length).toBe(256);
   });
 });

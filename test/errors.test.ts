@@ -20,13 +20,13 @@ const EXPECTED: Record<string, number> = {
   chunk_ext_too_long: 413, chunk_data_unterminated: 400, too_many_empty_lines: 400,
   parse_timeout: 408, request_timeout: 408, inactivity_timeout: 0, session_timeout: 0,
   connection_limit: 0, client_connection_limit: 0,
-  connection_closed: 0,
+  connection_closed: 0, rate_limited: 429,
 };
 // Codes the module returns to the host (respond / init / bad slot), never answered to a client:
 // they must not map to a client-error status of the parser set.
 const HOST_ONLY = [
   'response_bad_status', 'response_bad_field_name', 'response_bad_field_value', 'response_framing_field',
-  'response_head_too_large', 'bad_slot', 'bad_config',
+  'response_head_too_large', 'bad_slot', 'bad_config', 'client_banned',
 ];
 // Numbers the ABI fixes (ABI.md and the tests of respond/open rely on them).
 const FIXED: Record<string, number> = {
@@ -40,11 +40,11 @@ beforeAll(async () => { moat = await loadMoat(); });
 describe('error codes', () => {
   it('REASONS has exactly one entry per module code', () => {
     // The module answers 500 for any code >= E_COUNT (its table size, visible only through
-    // status()); the last code, connection_closed, answers 0, so the boundary shows where the
+    // status()); the last code, rate_limited, answers 429, so the boundary shows where the
     // table ends and must coincide with the end of REASONS.
     const count = REASONS.length;
     expect(count).toBe(Object.keys(EXPECTED).length + HOST_ONLY.length);
-    expect(moat.x.status(count - 1)).toBe(0);
+    expect(moat.x.status(count - 1)).toBe(429);
     expect(moat.x.status(count)).toBe(500);
     expect(moat.x.status(count + 1)).toBe(500);
     expect(moat.x.status(0xffffffff)).toBe(500);

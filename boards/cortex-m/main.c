@@ -34,7 +34,7 @@
 
 extern const unsigned char moat_wasm[];
 extern const unsigned int moat_wasm_len;
-extern const unsigned char moat_config[128];
+extern const unsigned char moat_config[256];
 #ifndef MOAT_MEMORY_LIMIT
 #define MOAT_MEMORY_LIMIT 0u
 #endif

@@ -6,7 +6,7 @@
  *
  * Typical firmware loop:
  *   moat_t *m = moat_load(moat_wasm, moat_wasm_len, err, sizeof err);
- *   moat_write(m, moat_config_ptr(m), config_blob, 128); moat_init(m);
+ *   moat_write(m, moat_config_ptr(m), config_blob, 256); moat_init(m);
  *   slot = moat_open(m, peer_hash, 0, now_ms);
  *   copy retained + socket bytes with moat_write_window(); moat_feed(); read moat_result() / moat_span();
  *   answer with moat_respond(); call moat_tick() every few hundred ms.
@@ -37,8 +37,9 @@ extern const uint8_t moat_fn_params[MOAT_FN_COUNT];
 /* Verdict bits of moat_feed() and the result record. */
 enum { MOAT_NEED_MORE = 0, MOAT_HEAD = 1, MOAT_DONE = 2, MOAT_PAUSE = 4, MOAT_ERROR = 8, MOAT_CLOSE = 16 };
 /* Result record words (8 x u32 at moat_result_ptr()). */
-enum { MOAT_R_VERDICT, MOAT_R_STATUS, MOAT_R_CODE, MOAT_R_CONSUMED, MOAT_R_KEEP, MOAT_R_SPANS, MOAT_R_FLAGS, MOAT_R_CONTENT_LENGTH, MOAT_R_WORDS };
-#define MOAT_CONFIG_BYTES 128u   /* 32 config words */
+enum { MOAT_R_VERDICT, MOAT_R_STATUS, MOAT_R_CODE, MOAT_R_CONSUMED, MOAT_R_KEEP, MOAT_R_SPANS, MOAT_R_FLAGS, MOAT_R_CONTENT_LENGTH,
+       MOAT_R_DELAY, MOAT_R_RETRY_AFTER, MOAT_R_WORDS };
+#define MOAT_CONFIG_BYTES 256u   /* 64 config words */
 #define MOAT_SPAN_BYTES 8u       /* u16 kind, field, offset, length */
 #define MOAT_EVENT_BYTES 12u     /* u32 time, u8 kind, u8 slot, u16 code, u32 client */
 

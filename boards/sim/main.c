@@ -15,16 +15,16 @@
  * answers one line; an error answers "E <message>" (after W or C the simulator exits: the host sees
  * it as the answer to its next command).
  *   P                         -> configPtr resultPtr inputPtr inputCap spansPtr outPtr eventsPtr eventsCap classesPtr
- *   I [blobhex]               write the config blob (<= 128 bytes) at configPtr, init()
- *                             -> hw inputPtr inputCap spansPtr resultPtr outPtr eventsPtr eventsCap blobhex(128 bytes after init)
+ *   I [blobhex]               write the config blob (<= 256 bytes) at configPtr, init()
+ *                             -> hw inputPtr inputCap spansPtr resultPtr outPtr eventsPtr eventsCap blobhex(256 bytes after init)
  *   W off hex                 copy bytes into the input window at off (silent)
- *   F slot from to now        feed() -> the 8 result words, then the span records (8 bytes each) as hex
+ *   F slot from to now        feed() -> the 10 result words, then the span records (8 bytes each) as hex
  *   O client tls now          open() -> slot or -code
  *   C slot                    close() (silent)
  *   R slot status length appLen opts now
  *                             respond() (application fields already in the window)
- *                             -> n, the 8 result words [, headhex when n > 0]
- *   T now from                tick() -> slot, then the 8 result words
+ *                             -> n, the 10 result words [, headhex when n > 0]
+ *   T now from                tick() -> slot, then the 10 result words
  *   S code                    status() -> status
  *   N                         -> eventCount eventsPtr eventsCap
  *   M addr len                -> hex of linear memory [addr, addr+len)
