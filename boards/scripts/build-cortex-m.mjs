@@ -94,9 +94,9 @@ function wasmSource(bytes) {
     `const unsigned int moat_wasm_len = ${bytes.length};\n`;
 }
 
-/** The 128 config bytes of `moat config compile --c` output. */
+/** The 256 config bytes of `moat config compile --c` output. */
 function configBytes(configC) {
-  const body = /moat_config\[128\]\s*=\s*\{([^}]*)\}/.exec(configC)[1];
+  const body = /moat_config\[256\]\s*=\s*\{([^}]*)\}/.exec(configC)[1];
   return Buffer.from(body.match(/0x[0-9a-f]{2}/gi).map((h) => parseInt(h, 16)));
 }
 
@@ -128,7 +128,7 @@ export function highWaters(wasm, blob, cases = []) {
 
 function configSource() {
   const r = run(process.execPath, [join(ROOT, 'host', 'moat.mjs'), 'config', 'compile', CONFIG_SRC, '--c', '-o', '-']);
-  if (!/moat_config\[128\]/.test(r.stdout)) throw new Error(`moat config compile --c printed no moat_config[128]:\n${r.stdout.slice(0, 400)}`);
+  if (!/moat_config\[256\]/.test(r.stdout)) throw new Error(`moat config compile --c printed no moat_config[256]:\n${r.stdout.slice(0, 400)}`);
   return r.stdout;
 }
 
