@@ -89,9 +89,9 @@ export async function moatFootprint(bytes: Uint8Array<ArrayBuffer> = readFileSyn
   const highWater = m.highWater;
   const at: Record<string, number> = {};
   for (const slots of [1, 64]) { m.configure({ slots }); at[`slots=${slots}`] = m.highWater; }
-  // A per-client table would grow with one of these words; today none does.
+  // The defense's client table: one record per client, 20 bytes + 8 per rule (the default rules).
   let perClient: number | null = null;
-  for (const n of [1, 64]) { m.configure({ slots: 64, client_requests: n, client_connections: n }); at[`slots=64,clients=${n}`] = m.highWater; }
+  for (const n of [1, 64]) { m.configure({ slots: 64, clients: n }); at[`slots=64,clients=${n}`] = m.highWater; }
   const dc = (at['slots=64,clients=64'] - at['slots=64,clients=1']) / 63;
   if (dc > 0) perClient = dc;
   return {
@@ -105,7 +105,7 @@ export async function moatFootprint(bytes: Uint8Array<ArrayBuffer> = readFileSyn
     defaultSlots: defaults.slots,
     bytesPerSlot: (at['slots=64'] - at['slots=1']) / 63,
     bytesPerClientEntry: perClient,
-    bytesPerClientEntryNote: perClient === null ? 'n/a: no client table yet (per-client limits scan the connection slots)' : 'high-water delta per client entry',
+    bytesPerClientEntryNote: perClient === null ? 'n/a: the client table did not grow with moat.defense.clients' : `high-water delta per client record (${defaults.rule_count} rules)`,
   };
 }
 
