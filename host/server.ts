@@ -204,8 +204,11 @@ export class MoatServer {
       const base = { time: Date.now(), code: ev.code, slot: ev.slot, client };
       if (ev.kind === EventKind.DEFENSE) {
         const remedy = REMEDY_NAMES[ev.code >> 8] ?? String(ev.code >> 8), rule = this.opts.rules?.[ev.code & 0xff];
+        const text = rule ? describeRule(rule, ev.code & 0xff) : `rule ${ev.code & 0xff}`, severity = rule?.severity ?? 'medium';
         this.metrics.remedy(remedy);
-        this.log.security({ ...base, kind: 'defense', reason: remedy, remedy, severity: rule?.severity ?? 'medium', rule: rule ? describeRule(rule, ev.code & 0xff) : `rule ${ev.code & 0xff}` });
+        this.log.security({ ...base, kind: 'defense', reason: remedy, remedy, severity, rule: text });
+        // Alerts and bans also reach the error log, which is what an operator watches.
+        if (remedy === 'alert' || remedy === 'ban') this.log.error('warn', `defense: ${remedy}`, { client, rule: text, severity });
         continue;
       }
       if (ev.kind === EventKind.CLIENTS_FULL) {
