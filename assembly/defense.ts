@@ -126,6 +126,16 @@ export function lookup(client: u32, slotNo: u32, now: u32): usize {
   return e;
 }
 
+// An operator's pardon: the client's record is freed (ban, delay and counts gone). Returns whether
+// the client had one.
+export function forgive(client: u32): bool {
+  for (let i: u32 = 0; i < cfg(C_CLIENTS); i++) {
+    const e = entryPtr(i);
+    if (client != 0 && load<u32>(e) == client) { store<u32>(e, 0); return true; }
+  }
+  return false;
+}
+
 // The record of an open slot's client: the cached index when it still names that client.
 export function clientOf(slotNo: u32, now: u32): usize {
   const s = slotPtr(slotNo);

@@ -1,6 +1,6 @@
 // The module's ABI: exports only. Documented in ABI.md; host/module.ts is its one typed wrapper.
 import {
-  CONFIG, loadDefaultsIfBlank, layout, highWater, inputBase, spansBase, outBase, eventsBase, cfg,
+  CONFIG, loadDefaultsIfBlank, layout, highWater, inputBase, spansBase, outBase, eventsBase, clientsBase, cfg,
   C_WINDOW, C_EVENTS, C_SLOTS,
 } from './config';
 import { E_CONFIG, statusOf } from './errors';
@@ -12,7 +12,7 @@ import { open as openSlot, close as closeSlot } from './connections';
 import { respond as respondSlot } from './headers';
 import { tick as tickSlots } from './timeouts';
 import { slotPtr } from './slots';
-import { rulesValid, resetClients } from './defense';
+import { rulesValid, resetClients, forgive as forgiveClient } from './defense';
 
 export function configPtr(): usize { return CONFIG; }
 export function resultPtr(): usize { return RESULT; }
@@ -36,6 +36,8 @@ export function eventsPtr(): usize { return eventsBase; }
 export function eventsCap(): u32 { return cfg(C_EVENTS); }
 export function eventCount(): u32 { return eventTotal; }
 export function classesPtr(): usize { return CLASS_TABLE; }
+export function clientsPtr(): usize { return clientsBase; }
+export function forgive(client: u32): u32 { return forgiveClient(client) ? 1 : 0; }
 export function status(code: u32): u32 { return statusOf(code); }
 
 export function open(client: u32, tls: u32, now: u32): i32 { return openSlot(client, tls != 0, now); }

@@ -56,6 +56,14 @@ export interface FeedResult {
   retryAfter: number;
 }
 export interface Span { kind: number; field: number; offset: number; length: number }
+/** One record of the defense's client table (ABI.md "Defense"). */
+export interface ClientRecord {
+  client: number; lastSeen: number; offenses: number;
+  /** ms left of a ban / delay at the time asked, 0 when none. */
+  bannedMs: number; delayedMs: number;
+  /** Per rule: events in the current window and in the previous one. */
+  counts: { current: number; previous: number }[];
+}
 export interface ModuleEvent { time: number; kind: number; slot: number; code: number; client: number }
 /** One application field for respond(); names and values are bytes (latin-1 strings). */
 export type AppField = readonly [name: string, value: string];
@@ -64,7 +72,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   configPtr(): number; resultPtr(): number; init(): number; inputPtr(): number; inputCap(): number;
   spansPtr(): number; outPtr(): number; eventsPtr(): number; eventsCap(): number; eventCount(): number;
-  classesPtr(): number; status(code: number): number;
+  classesPtr(): number; status(code: number): number; clientsPtr(): number; forgive(client: number): number;
   open(client: number, tls: number, now: number): number; close(slot: number): void;
   feed(slot: number, from: number, to: number, now: number): number;
   respond(slot: number, status: number, length: number, appLen: number, opts: number, now: number): number;
@@ -141,6 +149,27 @@ export class Moat {
     if (hw < 0) throw new Error(`module refused the config: ${JSON.stringify(overrides)} (code ${-hw})`);
     this.config = cfg;
   }
+
+  /** The client records in use, read straight from the module's table. */
+  clients(now: number): ClientRecord[] {
+    const n = this.config.clients, rules = this.config.rule_count, size = 20 + 8 * rules, base = this.x.clientsPtr(), v = this.view;
+    const left = (until: number, on: boolean) => (on && ((until - now) | 0) > 0 ? (until - now) >>> 0 : 0);
+    const out: ClientRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = base + i * size, client = v.getUint32(p, true);
+      if (client === 0) continue;
+      const flags = v.getUint8(p + 16);
+      out.push({
+        client, lastSeen: v.getUint32(p + 4, true), offenses: v.getUint16(p + 18, true),
+        bannedMs: left(v.getUint32(p + 8, true), (flags & 1) !== 0), delayedMs: left(v.getUint32(p + 12, true), (flags & 2) !== 0),
+        counts: Array.from({ length: rules }, (_, r) => ({ current: v.getUint16(p + 20 + 8 * r, true), previous: v.getUint16(p + 22 + 8 * r, true) })),
+      });
+    }
+    return out;
+  }
+
+  /** Frees a client's record: an operator lifting a ban or delay. Whether it had one. */
+  forgive(client: number): boolean { return this.x.forgive(client >>> 0) === 1; }
 
   /** init() on the blob in place; region addresses are cached again (they move with the layout). */
   init(): number {

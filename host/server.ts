@@ -220,6 +220,16 @@ export class MoatServer {
     }
   }
 
+  /** Client records with their addresses where known (an operator's view of the defense). */
+  clients(): (ReturnType<Moat['clients']>[number] & { address: string })[] {
+    return this.moat.clients(nowMs()).map((c) => ({ ...c, address: this.addressOf(c.client) }));
+  }
+
+  /** Lifts any ban or delay on `address` (its record starts again from zero). */
+  unban(address: string): boolean {
+    return this.moat.forgive(clientHash(address, this.hashKey));
+  }
+
   /** Security events the host itself decides (logins, CSRF, role checks), in the same log. */
   securityEvent(e: Omit<SecurityEntry, 'time' | 'code' | 'slot'> & { code?: number; slot?: number }): void {
     this.log.security({ time: Date.now(), code: 0, slot: 0xff, ...e });

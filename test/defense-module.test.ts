@@ -172,6 +172,22 @@ describe('defense in the module (V8)', () => {
     expect(m.highWater - one).toBe(10 * (20 + 8 * 2));
   });
 
+  it('clients() reads the table and forgive() lifts a ban at once', () => {
+    m.configure(words([['badRequests', 1, 10_000, 'ban', 60_000], ['requests', 100, 10_000, 'log', 0]]));
+    request(m, 7, BAD, 0);
+    request(m, 7, BAD, 1);
+    request(m, 8, GOOD, 2);
+    const byClient = new Map(m.clients(1_000).map((c) => [c.client, c]));
+    expect(byClient.get(7)).toMatchObject({ offenses: 2, bannedMs: 59_000, delayedMs: 0, counts: [{ current: 2, previous: 0 }, { current: 0, previous: 0 }] });
+    expect(byClient.get(8)).toMatchObject({ offenses: 0, bannedMs: 0, counts: [{ current: 0, previous: 0 }, { current: 1, previous: 0 }] });
+    expect(m.open(7, false, 1_000)).toBe(-48);
+    expect(m.forgive(7)).toBe(true);
+    expect(m.forgive(7)).toBe(false);
+    const s = m.open(7, false, 1_001);
+    expect(s).toBeGreaterThanOrEqual(0);
+    m.close(s);
+  });
+
   it('client 0 (unknown) is never tracked or banned', () => {
     m.configure(words([['badRequests', 0, 10_000, 'ban', 60_000]]));
     for (let i = 0; i < 5; i++) expect(request(m, 0, BAD, i)).toMatchObject({ verdict: Verdict.ERROR, status: 400 });
