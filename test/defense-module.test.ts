@@ -178,7 +178,7 @@ describe('defense in the module (V8)', () => {
     request(m, 7, BAD, 1);
     request(m, 8, GOOD, 2);
     const byClient = new Map(m.clients(1_000).map((c) => [c.client, c]));
-    expect(byClient.get(7)).toMatchObject({ offenses: 2, bannedMs: 59_000, delayedMs: 0, counts: [{ current: 2, previous: 0 }, { current: 0, previous: 0 }] });
+    expect(byClient.get(7)).toMatchObject({ offenses: 2, bannedMs: 59_001, delayedMs: 0, counts: [{ current: 2, previous: 0 }, { current: 0, previous: 0 }] });
     expect(byClient.get(8)).toMatchObject({ offenses: 0, bannedMs: 0, counts: [{ current: 0, previous: 0 }, { current: 1, previous: 0 }] });
     expect(m.open(7, false, 1_000)).toBe(-48);
     expect(m.forgive(7)).toBe(true);
