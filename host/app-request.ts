@@ -15,6 +15,7 @@ export class IncomingRequest implements AppRequest {
   trailers: [string, string][] = [];
   readonly client: { address: string; tls: boolean };
   caller: Caller | null = null;
+  audit = false;
   private chunks: Buffer[] = [];
   private ended = false;
   private failure: Error | null = null;

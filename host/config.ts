@@ -401,7 +401,7 @@ function parseRoutes(v: unknown, path: string, handlers: readonly string[], docu
   const out: RouteSpec[] = [];
   v.forEach((r, i) => {
     const p = `${path}[${i}]`;
-    const o = section(r, p, ['match', 'methods', 'handler', 'role']);
+    const o = section(r, p, ['match', 'methods', 'handler', 'role', 'dryRun']);
     if (o.match === undefined) fail(p, r, 'a route needs "match" (a path prefix)');
     if (o.handler === undefined) fail(p, r, 'a route needs "handler"');
     const match = parseMatch(o.match, `${p}.match`);
@@ -413,7 +413,8 @@ function parseRoutes(v: unknown, path: string, handlers: readonly string[], docu
     }
     if (o.handler === 'file' && documents === null) fail(`${p}.handler`, o.handler, 'needs web.documents (the document root is null)');
     const role = o.role === undefined || o.role === null ? null : parseEnum(o.role, `${p}.role`, ['viewer', 'operator', 'admin'] as const);
-    out.push({ match, methods, handler: o.handler, role });
+    const dryRun = o.dryRun === undefined ? undefined : parseBool(o.dryRun, `${p}.dryRun`);
+    out.push({ match, methods, handler: o.handler, role, ...(dryRun ? { dryRun } : {}) });
   });
   return out;
 }

@@ -3,6 +3,7 @@
 // response is fully written, so a pipelining or slow-reading client cannot make the host buffer
 // more than one response and one socket read of input.
 import type { Socket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Moat, RequestFlag, FeedResult } from './module.ts';
 import { Feeder, FeedEvent } from './feeder.ts';
@@ -14,7 +15,7 @@ import type { AppReply, Handler } from './types.ts';
 
 export interface AccessEntry {
   client: string; method: string; target: string; version: string; status: number;
-  bytes: number; durationMs: number; tls: boolean;
+  bytes: number; durationMs: number; tls: boolean; audit?: boolean;
 }
 export interface ServerLog {
   access(e: AccessEntry): void;
@@ -29,10 +30,21 @@ export interface ConnectionHost {
   now(): number;
   /** Called once the socket is gone and the slot closed. */
   released(conn: Connection): void;
+  /** The self-audit's per-run token: a loopback request carrying it in X-Moat-Audit is an audit request. */
+  auditToken?: string;
 }
 
 const MAX_BACKLOG = 64 * 1024;   // unparsed input held behind an unanswered request before reading stops
 const RESPOND_CLOSE = 1;
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/** Only loopback clients can be the audit, and only with this run's token (compared in constant time). */
+function isAudit(req: IncomingRequest, token: string | undefined): boolean {
+  if (!token || !LOOPBACK.test(req.client.address)) return false;
+  const got = Buffer.from(req.header('x-moat-audit') ?? ''), want = Buffer.from(token);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
 
 /** Body of the JSON error replies (the same shape as routes.ts errorReply). */
 const errorBody = (status: number, reason: string) => errorReply(status, reason).body as string;
@@ -95,6 +107,7 @@ export class Connection {
 
   private onHead(head: Omit<HttpRequest, 'body'>, delay: number): void {
     const req = new IncomingRequest(head, this.client);
+    req.audit = isAudit(req, this.host.auditToken);
     this.current = req;
     this.currentStarted = Date.now();
     this.parsedCurrent = false;
@@ -161,7 +174,7 @@ export class Connection {
       this.socket.uncork();
       await flushed;
     } else { this.socket.uncork(); if (stream) bytes = await this.pipe(stream, length < 0 && req.version === '1.1'); }
-    this.host.log.access({ client: this.client.address, method: req.method, target: req.target, version: req.version, status: head === null ? 500 : reply.status, bytes, durationMs: Date.now() - this.currentStarted, tls: this.client.tls });
+    this.host.log.access({ client: this.client.address, method: req.method, target: req.target, version: req.version, status: head === null ? 500 : reply.status, bytes, durationMs: Date.now() - this.currentStarted, tls: this.client.tls, audit: req.audit });
     if (head.close || this.closing) { this.closing = true; this.socket.end(); return; }
     if (this.parsedCurrent) this.next();
   }
@@ -215,7 +228,7 @@ export class Connection {
     const head = this.writeHead(status, body.length, fields, RESPOND_CLOSE);
     if (!head) { this.socket.destroy(); return; }
     this.socket.end(body);
-    this.host.log.access({ client: this.client.address, method: req?.method ?? '-', target: req?.target ?? '-', version: req?.version ?? '-', status, bytes: body.length, durationMs: req ? Date.now() - this.currentStarted : 0, tls: this.client.tls });
+    this.host.log.access({ client: this.client.address, method: req?.method ?? '-', target: req?.target ?? '-', version: req?.version ?? '-', status, bytes: body.length, durationMs: req ? Date.now() - this.currentStarted : 0, tls: this.client.tls, audit: req?.audit });
   }
 
   /** A deadline passed (module tick): answer 408 when nothing went out yet, else just close. */

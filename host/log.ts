@@ -44,6 +44,8 @@ export interface AccessEntry {
   bytes: number;
   durationMs: number;
   tls: boolean;
+  /** A self-audit request (host/audit): tagged so it is never mistaken for real traffic. */
+  audit?: boolean;
 }
 
 /**
@@ -153,7 +155,7 @@ export function formatCommon(e: AccessEntry): string {
     ? '-'
     : [e.method, absent(e.target) ? '' : redactTarget(e.target), httpVersion(e.version)].filter((x) => x !== '').map((x) => escapeLogText(x)).join(' ');
   const bytes = e.bytes > 0 ? String(Math.trunc(e.bytes)) : '-';
-  return `${absent(e.client) ? '-' : escapeLogText(e.client)} - - [${clfTime(startTime(e))}] "${request}" ${Math.trunc(e.status)} ${bytes}`;
+  return `${absent(e.client) ? '-' : escapeLogText(e.client)} ${e.audit ? 'moat-audit' : '-'} - [${clfTime(startTime(e))}] "${request}" ${Math.trunc(e.status)} ${bytes}`;
 }
 
 const absent = (s: string | undefined) => s === undefined || s === '' || s === '-';
@@ -172,6 +174,7 @@ export function formatJsonAccess(e: AccessEntry): string {
     bytes: Math.trunc(e.bytes),
     duration_ms: Math.round(e.durationMs * 1000) / 1000,
     tls: e.tls,
+    ...(e.audit ? { audit: true } : {}),
   });
 }
 

@@ -39,7 +39,9 @@ export function canonicalPath(path: string): string {
   });
 }
 
-interface CompiledRoute { prefix: string; allowed: Set<string> | null; allow: string; handler: Handler; role: RouteSpec['role'] }
+interface CompiledRoute { prefix: string; allowed: Set<string> | null; allow: string; handler: Handler; role: RouteSpec['role']; name: string; dryRun: boolean }
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * One handler that dispatches by route. Throws at creation on an unknown handler name or a bad
@@ -59,7 +61,7 @@ export function createRouter(routes: RouteSpec[], handlers: Record<string, Handl
       allowed = new Set(r.methods);
       if (allowed.has('GET')) allowed.add('HEAD');
     }
-    return { prefix: canonicalPath(r.match), allowed, allow: allowed ? [...allowed].join(', ') : '', handler: handlers[r.handler], role: r.role };
+    return { prefix: canonicalPath(r.match), allowed, allow: allowed ? [...allowed].join(', ') : '', handler: handlers[r.handler], role: r.role, name: r.handler, dryRun: r.dryRun === true };
   });
   // Longest prefix first; equal lengths keep config order (sort is stable).
   compiled.sort((a, b) => b.prefix.length - a.prefix.length);
@@ -70,6 +72,10 @@ export function createRouter(routes: RouteSpec[], handlers: Record<string, Handl
     if (!route) return errorReply(404, 'not_found');
     if (route.allowed && !route.allowed.has(req.method)) return errorReply(405, 'method_not_allowed', [['Allow', route.allow]]);
     const refusal = guard ? guard(req, route.role) : route.role ? errorReply(401, 'authentication_required') : null;
-    return refusal ?? route.handler(req);
+    if (refusal) return refusal;
+    // The dispatch barrier: a self-audit request that passed every guard stops before a handler
+    // that could change state, unless the route says its handler does a dry run.
+    if (req.audit && UNSAFE.has(req.method) && !route.dryRun) return json(200, { audit: 'barrier', handler: route.name, would_run: true });
+    return route.handler(req);
   };
 }

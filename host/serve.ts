@@ -22,6 +22,8 @@ export interface StartOptions {
   handlers?: Record<string, Handler>;
   /** Module config words that win over the config file's (tests use short deadlines). */
   moduleOverrides?: Partial<ModuleConfig>;
+  /** Self-audit token (host/audit's shadow instance): loopback requests carrying it are audit requests. */
+  auditToken?: string;
 }
 
 export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}): Promise<Running> {
@@ -66,6 +68,7 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
     log: logger,
     rules: moduleRules(cfg),
     metrics,
+    auditToken: opts.auditToken,
   });
   // Expired sessions leave the table even when nobody presents them again.
   const sweep = setInterval(() => sessions?.sweep(Date.now()), 60_000);

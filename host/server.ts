@@ -32,6 +32,8 @@ export interface ServerOptions {
   /** The defense rules in module order (config.ts moduleRules), to name the rule behind an event. */
   rules?: DefenseRule[];
   metrics?: Metrics;
+  /** Accept self-audit requests carrying this token from loopback (host/audit runs a shadow with one). */
+  auditToken?: string;
 }
 
 const TICK_MS = 100;
@@ -98,6 +100,7 @@ export class MoatServer {
     this.host = {
       moat, handler: opts.handler, extraFields: opts.headers ?? [], log: this.log, now: nowMs,
       released: (c) => { this.conns.delete(c.slot); },
+      auditToken: opts.auditToken,
     };
   }
 

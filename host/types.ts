@@ -16,6 +16,8 @@ export interface RouteSpec {
   handler: string;
   /** Least role a caller needs (host/auth/roles.ts); null = public. */
   role: 'viewer' | 'operator' | 'admin' | null;
+  /** The handler may run for self-audit requests (it honours req.audit as a dry run); default false. */
+  dryRun?: boolean;
 }
 
 export interface MoatConfig {
@@ -80,6 +82,8 @@ export interface Caller { name: string; kind: 'user' | 'device'; role: 'viewer' 
 export interface AppRequest {
   /** Set by the access guard before the handler runs; null = anonymous. */
   caller: Caller | null;
+  /** A self-audit request (loopback, this run's token): state-changing routes stop at the dispatch barrier. */
+  audit: boolean;
   method: string;
   /** Raw request-target as sent. */
   target: string;

@@ -7,7 +7,7 @@ function request(method: string, target: string, headers: [string, string][] = [
   const q = target.indexOf('?');
   return {
     method, target, path: q < 0 ? target : target.slice(0, q), query: q < 0 ? '' : target.slice(q + 1),
-    version: '1.1', headers, trailers: [], client: { address: '127.0.0.1', tls: false }, caller: null,
+    version: '1.1', headers, trailers: [], client: { address: '127.0.0.1', tls: false }, caller: null, audit: false,
     header: (n) => headers.find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1],
     body: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ value: undefined, done: true as const }) }) }),
     bytes: async () => Buffer.alloc(0),

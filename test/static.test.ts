@@ -24,7 +24,7 @@ function request(target: string, opts: { method?: string; headers?: [string, str
   return {
     method: opts.method ?? 'GET', target,
     path: opts.path ?? (q < 0 ? pathAndQuery : pathAndQuery.slice(0, q)), query: q < 0 ? '' : pathAndQuery.slice(q + 1),
-    version: '1.1', headers, trailers: [], client: { address: '127.0.0.1', tls: false }, caller: null,
+    version: '1.1', headers, trailers: [], client: { address: '127.0.0.1', tls: false }, caller: null, audit: false,
     header: (n) => headers.find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1],
     body: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ value: undefined, done: true as const }) }) }),
     bytes: async () => Buffer.alloc(0),
