@@ -87,12 +87,17 @@ export class MoatServer {
   /** Client hash → address, for events whose connection is gone (bounded, oldest dropped). */
   private readonly recent = new Map<number, string>();
   readonly metrics: Metrics;
+  private readonly watchers = new Set<(e: SecurityEntry) => void>();
 
   private constructor(moat: Moat, private readonly opts: ServerOptions) {
     this.moat = moat;
     this.metrics = opts.metrics ?? new Metrics();
     const sinks = { ...silent, ...opts.log };
-    this.log = { ...sinks, access: (e) => { this.metrics.response(e.status); sinks.access(e); } };
+    this.log = {
+      ...sinks,
+      access: (e) => { this.metrics.response(e.status); sinks.access(e); },
+      security: (e) => { sinks.security(e); for (const fn of this.watchers) fn(e); },
+    };
     if (opts.listen.some((l) => l.scheme === 'https')) {
       if (!opts.tls) throw new Error('an https listener needs TLS options');
       this.secureContext = tls.createSecureContext(opts.tls);
@@ -231,6 +236,12 @@ export class MoatServer {
   /** Lifts any ban or delay on `address` (its record starts again from zero). */
   unban(address: string): boolean {
     return this.moat.forgive(clientHash(address, this.hashKey));
+  }
+
+  /** Calls `fn` with every security event from now on (the dashboard's live view); returns the unsubscribe. */
+  watchSecurity(fn: (e: SecurityEntry) => void): () => void {
+    this.watchers.add(fn);
+    return () => { this.watchers.delete(fn); };
   }
 
   /** Security events the host itself decides (logins, CSRF, role checks), in the same log. */
