@@ -5,6 +5,7 @@ import { serveCommand } from './serve-cli.ts';
 import { certCommand } from './cert-cli.ts';
 import { fitCommand } from './fit-cli.ts';
 import { userCommand } from './user-cli.ts';
+import { oplogCommand } from './oplog-cli.ts';
 
 const HELP = `moat — a secure-by-default HTTP front door for microcontroller-class devices
 
@@ -15,6 +16,7 @@ usage: moat <command> [options]
   inspect   replay connections given as JSON Lines on stdin through the parser
   fit       check a config against a board profile's flash/RAM budget (boards/*.json); --kit DIR writes the firmware kit
   user      manage users and device credentials in a users file (add|passwd|revoke|rotate|list)
+  oplog     check the operator operation log's hash chain, or show its last records (verify|show)
   help      this text
 
 moat <command> --help shows the command's options.`;
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   cert: certCommand,
   fit: fitCommand,
   user: userCommand,
+  oplog: oplogCommand,
   help: async () => { process.stdout.write(HELP + '\n'); return 0; },
 };
 
