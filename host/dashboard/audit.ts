@@ -1,0 +1,110 @@
+// The self-audit through the dashboard: one run at a time (a run sends real requests at a shadow
+// instance, so two at once would only fight over the budget), waivers, and report downloads.
+import type { AppReply } from '../types.ts';
+import type { AuditLike, Profile } from './deps.ts';
+import { readBody, type Call } from './context.ts';
+import { roleAtLeast } from '../auth/roles.ts';
+import { findingView, summary } from './audit-view.ts';
+import { toSarif } from './sarif.ts';
+import { STRICT, problem, reply, text } from './reply.ts';
+
+const FINGERPRINT = /^[A-Za-z0-9:_-]{8,128}$/;
+const MAX_WAIVER_MS = 366 * 86_400_000;
+
+export class AuditDesk {
+  private running: { profile: Profile; actor: string; startedAt: string } | null = null;
+  private error: string | null = null;
+
+  constructor(private readonly audit: AuditLike) {}
+
+  view(call: Call): AppReply {
+    const evidence = roleAtLeast(call.caller.role, 'operator');
+    const r = this.audit.last();
+    return reply(200, {
+      running: this.running, error: this.error, evidence,
+      last: summary(r),
+      findings: r ? r.findings.map((f) => findingView(f, evidence)) : [],
+    });
+  }
+
+  async run(call: Call): Promise<AppReply> {
+    const got = await readBody(call, 'audit.run');
+    if (!got.ok) return got.reply;
+    const body = got.body;
+    const profile = body.profile as Profile;
+    if (profile !== 'quick' && profile !== 'full') {
+      call.record('audit.run', 'failed', undefined, { reason: 'bad profile' });
+      return problem(400, 'expected {"profile": "quick" | "full"}');
+    }
+    const refused = call.deny(profile === 'full' ? 'admin' : 'operator', 'audit.run', profile);
+    if (refused) return refused;
+    if (this.running) {
+      call.record('audit.run', 'failed', profile, { reason: 'already running' });
+      return problem(409, 'an audit is already running');
+    }
+    const started = { profile, actor: call.caller.name, startedAt: new Date().toISOString() };
+    this.running = started;
+    this.error = null;
+    let pending: Promise<unknown>;
+    try {
+      pending = this.audit.run(profile, call.caller.name);
+    } catch (e) {
+      pending = Promise.reject(e);
+    }
+    pending.then(
+      () => { if (this.running === started) this.running = null; },
+      (e: unknown) => {
+        if (this.running === started) this.running = null;
+        this.error = `audit run failed: ${(e as Error)?.message ?? String(e)}`;
+        call.record('audit.run', 'failed', profile, { reason: this.error });
+      },
+    );
+    call.record('audit.run', 'ok', profile);
+    return reply(202, { started: true, ...started });
+  }
+
+  async waive(call: Call): Promise<AppReply> {
+    const refused = call.deny('admin', 'audit.waive');
+    if (refused) return refused;
+    const got = await readBody(call, 'audit.waive');
+    if (!got.ok) return got.reply;
+    const body = got.body;
+    const fingerprint = text(body, 'fingerprint', 128), reason = text(body, 'reason', 200), expires = text(body, 'expires', 40);
+    const at = expires === null ? NaN : Date.parse(expires);
+    const now = Date.now();
+    if (!fingerprint || !FINGERPRINT.test(fingerprint) || !reason || !(at > now && at <= now + MAX_WAIVER_MS)) {
+      call.record('audit.waive', 'failed', fingerprint ?? undefined, { reason: 'bad request' });
+      return problem(400, 'expected {"fingerprint", "reason" (1-200 characters), "expires" (a date in the coming year)}');
+    }
+    if (!this.audit.last()?.findings.some((f) => f.fingerprint === fingerprint)) {
+      call.record('audit.waive', 'failed', fingerprint, { reason: 'no such finding' });
+      return problem(404, 'no finding with that fingerprint in the last report');
+    }
+    const expiresAt = new Date(at).toISOString();
+    try {
+      await this.audit.waive(fingerprint, call.caller.name, reason, expiresAt);
+    } catch (e) {
+      call.record('audit.waive', 'failed', fingerprint, { reason: (e as Error).message });
+      return problem(400, (e as Error).message);
+    }
+    call.record('audit.waive', 'ok', fingerprint, { note: reason, expiresAt });
+    return reply(200, { waived: fingerprint, expiresAt });
+  }
+
+  download(call: Call): AppReply {
+    const refused = call.deny('operator', 'audit.report');
+    if (refused) return refused;
+    const format = call.params.get('format') ?? 'json';
+    if (format !== 'json' && format !== 'sarif') return problem(400, 'format must be json or sarif');
+    const r = this.audit.last();
+    if (!r) return problem(404, 'no audit report yet');
+    const stamp = (r.finishedAt ?? new Date().toISOString()).replace(/[^0-9T]/g, '').slice(0, 15);
+    const body = JSON.stringify(format === 'sarif' ? toSarif(r) : r, null, 2);
+    return {
+      status: 200,
+      fields: [['Content-Type', format === 'sarif' ? 'application/sarif+json' : 'application/json; charset=utf-8'], ...STRICT,
+        ['Content-Disposition', `attachment; filename="moat-audit-${stamp}.${format === 'sarif' ? 'sarif' : 'json'}"`]],
+      body,
+    };
+  }
+}

@@ -1,0 +1,143 @@
+// The self-audit: run it (quick: operator, full: admin), watch it run, read the findings with their
+// evidence and recommendation, waive one (admin), download the report (operator).
+import { h, clear, table, time } from '../dom.ts';
+import { severity } from '../severity.ts';
+import { explain } from '../api.ts';
+import { roleAtLeast } from '../../../auth/roles.ts';
+import { alertLine, statusLine, type Page, type PageCtx } from '../page.ts';
+
+interface Finding {
+  probe: string; class: string; cwe: number; severity: string; confidence: string; title: string; target: string;
+  expected: string; observed: string; evidence?: string; recommendation: string; fingerprint: string; status: string;
+  waiver?: { actor: string; reason: string; expiresAt: string };
+}
+interface AuditView {
+  running: { profile: string; actor: string; startedAt: string } | null;
+  error: string | null;
+  last: { grade: string; counts: Record<string, number>; profile: string | null; actor: string | null; finishedAt: string | null; aborted: string | null } | null;
+  findings: Finding[];
+}
+
+const RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
+export const auditPage: Page = {
+  id: 'audit', title: 'Self-audit', need: 'viewer',
+  async render(ctx: PageCtx) {
+    if (!ctx.me.audit) { ctx.root.append(h('p', { id: 'not-configured' }, 'The self-audit is not configured on this server.')); return; }
+    const operator = roleAtLeast(ctx.me.role, 'operator'), admin = roleAtLeast(ctx.me.role, 'admin');
+    const status = statusLine('audit-status');
+    const err = alertLine('audit-error');
+    const progress = h('div', { id: 'audit-progress' });
+    const summary = h('div', { id: 'audit-summary' });
+    const findings = h('div', { id: 'audit-findings' });
+    const controls = h('div', { class: 'actions' });
+    const buttons: HTMLButtonElement[] = [];
+    const runButton = (profile: 'quick' | 'full', label: string) => {
+      const b = h('button', { type: 'button', id: `run-${profile}` }, label);
+      b.addEventListener('click', async () => {
+        err.textContent = '';
+        try {
+          await ctx.api.post('audit/run', { profile });
+          status.textContent = `The ${profile} audit started.`;
+        } catch (e) {
+          err.textContent = explain(e);
+        }
+        await load();
+      });
+      buttons.push(b);
+      controls.append(b);
+    };
+    if (operator) runButton('quick', 'Run quick audit');
+    if (admin) runButton('full', 'Run full audit');
+    if (operator) {
+      controls.append(
+        h('a', { href: '/_moat/api/audit/report?format=json', download: 'moat-audit.json', id: 'download-json', class: 'button' }, 'Download JSON report'),
+        h('a', { href: '/_moat/api/audit/report?format=sarif', download: 'moat-audit.sarif', id: 'download-sarif', class: 'button' }, 'Download SARIF report'));
+    }
+    ctx.root.append(controls, status, err, progress, summary, findings);
+
+    let poll: ReturnType<typeof setTimeout> | undefined;
+    ctx.onLeave(() => clearTimeout(poll));
+    let wasRunning = false;
+
+    const load = async (): Promise<void> => {
+      clearTimeout(poll);
+      let v: AuditView;
+      try {
+        v = await ctx.api.get<AuditView>('audit');
+      } catch (e) {
+        if (!ctx.left) err.textContent = explain(e);
+        return;
+      }
+      if (ctx.left) return;
+      clear(progress);
+      for (const b of buttons) b.disabled = v.running !== null;
+      if (v.running) {
+        progress.append(h('p', {}, h('progress', { 'aria-label': 'Audit in progress' }), ' ',
+          `The ${v.running.profile} audit started by ${v.running.actor} is running since `, time(v.running.startedAt), '.'));
+        wasRunning = true;
+        poll = setTimeout(() => { void load(); }, 1000);
+      } else if (wasRunning) {
+        wasRunning = false;
+        status.textContent = 'The audit finished.';
+      }
+      if (v.error) err.textContent = v.error;
+      drawSummary(v);
+      drawFindings(v.findings);
+    };
+
+    const drawSummary = (v: AuditView) => {
+      clear(summary);
+      if (!v.last) { summary.append(h('p', {}, 'No audit has run yet.')); return; }
+      const l = v.last;
+      summary.append(h('p', { class: 'grade' }, 'Grade ', h('strong', { id: 'grade' }, l.grade),
+        l.finishedAt ? h('span', {}, ' — ', l.profile ?? '', ' run by ', l.actor ?? 'unknown', ', finished ', time(l.finishedAt)) : '',
+        l.aborted ? ` (aborted: ${l.aborted})` : ''));
+    };
+
+    const drawFindings = (list: Finding[]) => {
+      clear(findings);
+      const sorted = list.slice().sort((a, b) => (RANK[a.severity] ?? 9) - (RANK[b.severity] ?? 9));
+      findings.append(table('Findings, worst first', ['Severity', 'Finding', 'Target', 'Status', 'Details'],
+        sorted.map((f) => [severity(f.severity), f.title, h('code', {}, f.target), f.status, details(f)]), { id: 'findings', empty: 'No findings.' }));
+    };
+
+    const details = (f: Finding): HTMLElement => {
+      const d = h('details', { class: 'finding' }, h('summary', {}, 'Details', h('span', { class: 'visually-hidden' }, ` of ${f.title}`)),
+        h('dl', { class: 'facts' },
+          h('div', {}, h('dt', {}, 'Expected'), h('dd', {}, f.expected)),
+          h('div', {}, h('dt', {}, 'Observed'), h('dd', {}, f.observed)),
+          f.evidence !== undefined ? h('div', {}, h('dt', {}, 'Evidence'), h('dd', {}, h('pre', { class: 'evidence' }, f.evidence))) : null,
+          h('div', {}, h('dt', {}, 'Recommendation'), h('dd', {}, f.recommendation)),
+          h('div', {}, h('dt', {}, 'Class'), h('dd', {}, `${f.class} (CWE-${f.cwe}), confidence ${f.confidence}, probe ${f.probe}`)),
+          h('div', {}, h('dt', {}, 'Fingerprint'), h('dd', {}, h('code', {}, f.fingerprint))),
+          f.waiver ? h('div', {}, h('dt', {}, 'Waiver'), h('dd', {}, `${f.waiver.reason} — by ${f.waiver.actor}, until ${f.waiver.expiresAt.slice(0, 10)}`)) : null));
+      if (admin && f.status !== 'waived' && f.status !== 'fixed') d.append(waiveForm(f));
+      return d;
+    };
+
+    const waiveForm = (f: Finding): HTMLElement => {
+      const key = f.fingerprint.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40);
+      const reason = h('input', { id: `waive-reason-${key}`, name: 'reason', required: true, maxlength: 200, autocomplete: 'off' });
+      const inMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+      const expires = h('input', { id: `waive-expires-${key}`, name: 'expires', type: 'date', required: true, value: inMonth });
+      const form = h('form', { class: 'waive', 'aria-label': `Waive ${f.title}` },
+        h('div', {}, h('label', { for: reason.id }, 'Reason for the waiver'), reason),
+        h('div', {}, h('label', { for: expires.id }, 'Waiver expires on'), expires),
+        h('button', { type: 'submit' }, 'Waive finding'));
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        try {
+          await ctx.api.post('audit/waive', { fingerprint: f.fingerprint, reason: reason.value, expires: `${expires.value}T23:59:59Z` });
+          status.textContent = `Waived "${f.title}".`;
+        } catch (x) {
+          err.textContent = explain(x);
+        }
+        await load();
+      });
+      return form;
+    };
+
+    await load();
+  },
+};
