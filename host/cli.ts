@@ -5,6 +5,7 @@ import { serveCommand } from './serve-cli.ts';
 import { certCommand } from './cert-cli.ts';
 import { fitCommand } from './fit-cli.ts';
 import { userCommand } from './user-cli.ts';
+import { auditCommand } from './audit-cli.ts';
 import { oplogCommand } from './oplog-cli.ts';
 
 const HELP = `moat — a secure-by-default HTTP front door for microcontroller-class devices
@@ -16,6 +17,7 @@ usage: moat <command> [options]
   inspect   replay connections given as JSON Lines on stdin through the parser
   fit       check a config against a board profile's flash/RAM budget (boards/*.json); --kit DIR writes the firmware kit
   user      manage users and device credentials in a users file (add|passwd|revoke|rotate|list)
+  audit     self-audit: probe a shadow instance of the config and report findings (text, JSON, SARIF)
   oplog     check the operator operation log's hash chain, or show its last records (verify|show)
   help      this text
 
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   cert: certCommand,
   fit: fitCommand,
   user: userCommand,
+  audit: auditCommand,
   oplog: oplogCommand,
   help: async () => { process.stdout.write(HELP + '\n'); return 0; },
 };

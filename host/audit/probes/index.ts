@@ -1,0 +1,24 @@
+// Every probe, in the order a run takes them (background probes start first and run beside).
+import type { Probe } from '../types.ts';
+import { timeouts } from './timeouts.ts';
+import { headers } from './headers.ts';
+import { tlsProbe } from './tls.ts';
+import { credentials } from './credentials.ts';
+import { csrf } from './csrf.ts';
+import { cors } from './cors.ts';
+import { hostHeader } from './host.ts';
+import { trace } from './trace.ts';
+import { leaks } from './leaks.ts';
+import { xss } from './xss.ts';
+import { ssti } from './ssti.ts';
+import { injection } from './injection.ts';
+import { traversal } from './traversal.ts';
+import { crlf } from './crlf.ts';
+import { smuggling } from './smuggling.ts';
+import { limits } from './limits.ts';
+import { connections } from './connections.ts';
+
+export const PROBES: readonly Probe[] = [
+  timeouts, headers, tlsProbe, credentials, csrf, cors, hostHeader, trace, leaks,
+  xss, ssti, injection, traversal, crlf, smuggling, limits, connections,
+];

@@ -1,0 +1,103 @@
+// The audit as a service inside a running server (or a dashboard): one run at a time, the last
+// report, waivers, a schedule (quick daily, full weekly, a first quick shortly after start), and
+// an alarm for high or critical findings that are new or regressed — at most once per fingerprint
+// per day — which the server logs as a security event and counts in its metrics.
+import type { Handler, MoatConfig } from '../types.ts';
+import type { ModuleConfig } from '../module.ts';
+import type { Profile, Report, ReportedFinding } from './types.ts';
+import { runAudit, type AuditOptions } from './run.ts';
+import { addWaiver, applyState, emptyState, loadState, saveState, type AuditState, type Waiver, type WaiverActor } from './state.ts';
+
+export const ALARM_EVERY_MS = 86_400_000;
+
+export interface AuditServiceOptions {
+  config: MoatConfig;
+  handlers?: Record<string, Handler>;
+  moduleOverrides?: Partial<ModuleConfig>;
+  /** State file; null or left out = in memory only. */
+  statePath?: string | null;
+  /** A high or critical finding that is new or regressed (at most once per fingerprint per day). */
+  onAlarm?: (finding: ReportedFinding, report: Report) => void;
+  /** Budget and rate overrides for every run. */
+  audit?: Omit<AuditOptions, 'profile' | 'actor' | 'handlers' | 'moduleOverrides'>;
+  now?: () => number;
+}
+
+export interface Schedule { quickDailyMs?: number; fullWeeklyMs?: number; firstQuickMs?: number }
+
+export class AuditService {
+  private state: AuditState;
+  private current: Promise<Report> | null = null;
+  private lastReport: Report | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly o: AuditServiceOptions) {
+    this.now = o.now ?? Date.now;
+    this.state = o.statePath ? loadState(o.statePath) : emptyState();
+  }
+
+  /** Runs an audit; while one runs, a second call gets the running one. */
+  run(profile: Profile = 'quick', actor = 'system'): Promise<Report> {
+    if (this.current) return this.current;
+    const p = this.execute(profile, actor).finally(() => { this.current = null; });
+    this.current = p;
+    return p;
+  }
+
+  get running(): boolean { return this.current !== null; }
+
+  last(): Report | null { return this.lastReport; }
+
+  /** Waives a finding until `expiresAt` (only an admin; a reason is required). Applies from the next report. */
+  waive(fingerprint: string, actor: string | WaiverActor, reason: string, expiresAt: Date | string | number): Waiver {
+    const w = addWaiver(this.state, fingerprint, actor, reason, expiresAt, this.now());
+    this.persist();
+    return w;
+  }
+
+  waivers(): Record<string, Waiver> { return { ...this.state.waivers }; }
+
+  /** Quick daily and full weekly runs (timers unref'd, so they never keep the process alive). */
+  schedule(s: Schedule = {}): () => void {
+    this.stop();
+    const quick = s.quickDailyMs ?? ALARM_EVERY_MS, full = s.fullWeeklyMs ?? 7 * ALARM_EVERY_MS;
+    const quiet = (p: Profile) => { this.run(p, 'schedule').catch(() => { /* a failed run is retried by the next tick */ }); };
+    const first = setTimeout(() => quiet('quick'), s.firstQuickMs ?? 60_000);
+    const q = setInterval(() => quiet('quick'), quick);
+    const f = setInterval(() => quiet('full'), full);
+    for (const t of [first, q, f]) { t.unref(); this.timers.push(t); }
+    return () => this.stop();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+  }
+
+  private async execute(profile: Profile, actor: string): Promise<Report> {
+    const raw = await runAudit(this.o.config, { ...this.o.audit, profile, actor, handlers: this.o.handlers, moduleOverrides: this.o.moduleOverrides });
+    // Reload: a waiver may have been added by another process since.
+    if (this.o.statePath) this.state = loadState(this.o.statePath);
+    const now = this.now();
+    const report = applyState(raw, this.state, now);
+    const alarms: ReportedFinding[] = [];
+    for (const f of report.findings) {
+      if ((f.severity !== 'high' && f.severity !== 'critical') || (f.status !== 'new' && f.status !== 'regressed')) continue;
+      const lastAt = this.state.alarms[f.fingerprint];
+      if (lastAt !== undefined && now - lastAt < ALARM_EVERY_MS) continue;
+      this.state.alarms[f.fingerprint] = now;
+      alarms.push(f);
+    }
+    this.persist();
+    this.lastReport = report;
+    for (const f of alarms) {
+      try { this.o.onAlarm?.(f, report); } catch { /* an alarm sink must not fail the run */ }
+    }
+    return report;
+  }
+
+  private persist(): void {
+    if (this.o.statePath) saveState(this.o.statePath, this.state);
+  }
+}

@@ -1,0 +1,20 @@
+// The throwaway admin's session on the shadow: one login at the start of a run, so probes can
+// reach role-bound routes and check CSRF on state-changing ones. The login goes without the audit
+// token (the barrier would stop it); it only touches the shadow's own session table.
+import type { ProbeContext, RouteTarget } from './types.ts';
+
+export function loginRoute(ctx: Pick<ProbeContext, 'routes'>): RouteTarget | undefined {
+  return ctx.routes.find((r) => r.route.handler === 'login' && r.unsafe.includes('POST') && !r.route.role);
+}
+
+export async function adminSession(ctx: ProbeContext): Promise<{ cookie: string; csrf: string | null } | null> {
+  const admin = ctx.accounts.admin, login = loginRoute(ctx);
+  if (!admin || !login) return null;
+  const got = await ctx.request({ method: 'POST', target: login.path, audit: false, headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: admin.name, password: admin.password }) });
+  if (got.res?.status !== 200) return null;
+  const set = got.res.header('set-cookie');
+  if (!set) return null;
+  let csrf: string | null = null;
+  try { csrf = (JSON.parse(got.res.body.toString('utf8')) as { csrf?: string }).csrf ?? null; } catch { /* no token in the body */ }
+  return { cookie: set.split(';')[0], csrf };
+}

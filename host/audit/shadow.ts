@@ -1,0 +1,83 @@
+// The shadow instance every probe runs against: the live config and the same module bytes, but on
+// 127.0.0.1 port 0, with its logs off, a fresh random audit token, its own session and client
+// tables, and a copy of the users file in a temp folder (holding a throwaway admin and a revoked
+// throwaway device that exist nowhere else). Live bans, sessions, client tables and files are
+// never touched.
+//
+// Its defense rules are switched off (moduleOverrides rule_count 0): the audit sends bad requests
+// on purpose and must not ban itself mid-run. The limits (connections, per-client connections,
+// sizes, timeouts) stay as configured, since those are what the probes measure.
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startFromConfig, type Running } from '../serve.ts';
+import { UserStore } from '../auth/users.ts';
+import type { Handler, MoatConfig } from '../types.ts';
+import type { ModuleConfig } from '../module.ts';
+import type { Endpoint, ShadowAccounts } from './types.ts';
+
+export interface ShadowOptions {
+  handlers?: Record<string, Handler>;
+  moduleOverrides?: Partial<ModuleConfig>;
+}
+
+export interface Shadow {
+  running: Running;
+  endpoints: Endpoint[];
+  token: string;
+  accounts: ShadowAccounts;
+  config: MoatConfig;
+  close(): Promise<void>;
+}
+
+export const SHADOW_DEFENSE = 'defense rules off in the shadow (moduleOverrides rule_count 0) so the audit client is never banned mid-run; limits and timeouts as configured';
+export const SHADOW_LOGS = 'shadow logs off; the live logs see nothing of the run';
+
+/** A copy of the config the shadow runs: loopback port 0 listeners, logs off, the copied users file. */
+export function shadowConfig(cfg: MoatConfig, usersFile: string | null): MoatConfig {
+  const copy = structuredClone(cfg);
+  copy.web.listen = cfg.web.listen.map((l) => ({ scheme: l.scheme, host: '127.0.0.1', port: 0 }));
+  copy.log = { access: { path: null, format: 'common' }, error: { path: null, level: 'error' }, security: { path: null } };
+  copy.auth.users = usersFile;
+  return copy;
+}
+
+async function prepareUsers(dir: string, live: string | null): Promise<ShadowAccounts> {
+  const file = join(dir, 'users.json');
+  if (live && existsSync(live)) copyFileSync(live, file);
+  else writeFileSync(file, JSON.stringify({ version: 1, users: {} }) + '\n', { mode: 0o600 });
+  const tag = randomBytes(4).toString('hex');
+  const store = UserStore.load(file);
+  const admin = { name: `moat-audit-admin-${tag}`, password: randomBytes(18).toString('base64url') };
+  await store.addUser(admin.name, 'admin', admin.password);
+  const device = `moat-audit-revoked-${tag}`;
+  const revokedToken = store.addDevice(device, 'admin');
+  store.revoke(device);
+  store.save();
+  return { admin, revokedToken, usersFile: file, liveUsers: live };
+}
+
+export async function startShadow(cfg: MoatConfig, opts: ShadowOptions = {}): Promise<Shadow> {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-audit-'));
+  try {
+    const accounts = await prepareUsers(dir, cfg.auth.users);
+    const config = shadowConfig(cfg, accounts.usersFile);
+    const token = randomBytes(24).toString('base64url');
+    const running = await startFromConfig(config, {
+      handlers: opts.handlers,
+      moduleOverrides: { ...opts.moduleOverrides, rule_count: 0 },
+      auditToken: token,
+    });
+    const endpoints = running.server.addresses.map((a) => ({ scheme: a.scheme, host: '127.0.0.1', port: a.port }));
+    return {
+      running, endpoints, token, accounts, config,
+      async close() {
+        try { await running.close(500); } finally { rmSync(dir, { recursive: true, force: true }); }
+      },
+    };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
