@@ -23,7 +23,7 @@ export const cors: Probe = {
   async run(ctx: ProbeContext): Promise<Finding[]> {
     const out: Finding[] = [];
     const get = ctx.routes.filter((r) => r.get && r.route.handler !== 'logout');
-    const list = ctx.profile === 'full' ? get : [...get.filter((r) => !r.builtin), ...get.filter((r) => r.builtin)].slice(0, 4);
+    const list = ctx.profile === 'full' ? get : [...get.filter((r) => !r.builtin), ...get.filter((r) => r.builtin)].slice(0, 8);
     const seen = new Set<string>();
     const add = (r: RouteTarget, res: ParsedResponse, kind: string, severity: 'high' | 'medium', title: string, observed: string) => {
       const target = where(ctx, r);
@@ -51,7 +51,7 @@ export const cors: Probe = {
       } else if (acao?.trim() === '*' && creds) {
         add(r, res, 'wildcard-credentials', 'medium', 'CORS allows "*" together with credentials', 'Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true');
       }
-      if (ctx.profile === 'full' || out.length === 0) {
+      if (ctx.profile === 'full' || r === list[0]) {
         const n = await ctx.request({ method: 'GET', target: r.path, headers: [...authFields(ctx, r), ['Origin', 'null']] });
         if (n.res?.header('access-control-allow-origin')?.trim() === 'null') {
           add(r, n.res, 'null-origin', 'medium', 'CORS allows the "null" origin (sandboxed frames, file: pages)', 'Access-Control-Allow-Origin: null');

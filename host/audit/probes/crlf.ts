@@ -21,7 +21,7 @@ export const crlf: Probe = {
         const n = ctx.nonce(6);
         const got = await ctx.request({ method: 'GET', target: build(`x\r\nX-Injected-${n}: ${n}\r\n\r\nHTTP/1.1 200 OK\r\nX-Split-${n}: 1`), headers: authFields(ctx, r) });
         const headerHit = got.responses.some((res) => res.headers.some(([k, v]) => k.toLowerCase().includes(n) || (v.includes(n) && /[\r\n]/.test(v))));
-        const split = got.responses.length > 1 || got.raw.toString('latin1').includes(`X-Split-${n}`);
+        const split = got.responses.length > 1 || got.responses.some((res) => res.head.includes(`X-Split-${n}`));
         if (!headerHit && !split) continue;
         out.push(ctx.finding(this, {
           confidence: 'high', target: targetName('GET', r.path), kind: `${split ? 'split' : 'header'}-${where}`,

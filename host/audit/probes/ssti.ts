@@ -25,8 +25,9 @@ export const ssti: Probe = {
         const a = randInt(1000, 9999), b = randInt(1000, 9999);
         return { name, expr: f(a, b), product: String(a * b) };
       });
-      const values: Record<string, string> = {};
-      PARAMS.forEach((p, i) => { values[p] = cases[i % cases.length].expr; });
+      // Every parameter carries every syntax, so whichever one the handler reads, each is tried.
+      const all = cases.map((c) => c.expr).join(' ');
+      const values: Record<string, string> = Object.fromEntries(PARAMS.map((p) => [p, all]));
       const got = await ctx.request({ method: 'GET', target: `${r.path}?${query(values)}`, headers: authFields(ctx, r) });
       const body = bodyOf(got.res);
       const hit = cases.find((c) => body.includes(c.product));
