@@ -1,0 +1,292 @@
+// The self-audit (host/audit/): findings on a deliberately broken app, none of medium or above on
+// the demo, exactly the expected ones on a mutated config; no state route ever runs, nothing
+// persists, a live server is untouched; statuses across runs, waivers, alarms; SARIF structure.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../host/config.ts';
+import { startFromConfig, type Running } from '../host/serve.ts';
+import { UserStore } from '../host/auth/users.ts';
+import type { MoatConfig } from '../host/types.ts';
+import { runAudit } from '../host/audit/run.ts';
+import { AuditService } from '../host/audit/service.ts';
+import { formatSarif } from '../host/audit/format-sarif.ts';
+import { formatText } from '../host/audit/format-text.ts';
+import { evidence, mask, EVIDENCE_MAX } from '../host/audit/evidence.ts';
+import { PROBES } from '../host/audit/probes/index.ts';
+import type { Finding, Report } from '../host/audit/types.ts';
+import { createVulnerableApp, type VulnerableApp } from './fixtures/audit/vulnerable-app.ts';
+import { configText } from './helpers/raw-http.ts';
+
+const LOGS_OFF: MoatConfig['log'] = { access: { path: null, format: 'common' }, error: { path: null, level: 'error' }, security: { path: null } };
+const tmp = mkdtempSync(join(tmpdir(), 'moat-audit-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function demoConfig(): MoatConfig {
+  const cfg = loadConfig();
+  cfg.web.listen = [{ scheme: 'http', host: '127.0.0.1', port: 0 }];
+  cfg.log = LOGS_OFF;
+  return cfg;
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const atOrAbove = (f: Finding, s: string) => ['critical', 'high', 'medium', 'low', 'info'].indexOf(f.severity) <= ['critical', 'high', 'medium', 'low', 'info'].indexOf(s);
+
+describe('the vulnerable fixture app (quick profile)', () => {
+  let app: VulnerableApp;
+  let report: Report;
+  let usersBefore: string;
+  beforeAll(async () => {
+    app = await createVulnerableApp();
+    usersBefore = sha(app.usersFile);
+    report = await runAudit(app.config, { profile: 'quick', handlers: app.handlers });
+  }, 30_000);
+  afterAll(() => app.cleanup());
+
+  const has = (probe: string, target: string, severity: string) =>
+    report.findings.find((f) => f.probe === probe && f.target === target && f.severity === severity);
+
+  it.each([
+    ['xss-reflected', 'xss', 'GET /hello', 'high'],
+    ['ssti', 'ssti', 'GET /greet', 'critical'],
+    ['injection', 'injection', 'GET /items', 'high'],
+    ['path-traversal', 'path-traversal', 'GET /download', 'critical'],
+    ['cors', 'cors', 'GET /cors', 'high'],
+    ['trace', 'trace', 'TRACE /trace', 'medium'],
+    ['info-leak', 'info-leak', 'GET /boom', 'medium'],
+    ['credentials', 'credentials', 'auth.users: admin', 'critical'],
+    ['credentials', 'credentials', 'auth.users: legacy', 'medium'],
+  ])('%s flags %s on %s as %s', (probe, cls, target, severity) => {
+    const f = has(probe, target, severity);
+    expect(f, JSON.stringify(report.findings.map((x) => [x.probe, x.target, x.severity]))).toBeDefined();
+    expect(f!.class).toBe(cls);
+    expect(f!.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(f!.recommendation.length).toBeGreaterThan(10);
+  });
+
+  it('finds nothing on the header-echo route: the module refuses CR/LF in application fields', async () => {
+    expect(report.findings.filter((f) => f.target === 'GET /echo-header')).toEqual([]);
+    expect(report.findings.filter((f) => f.class === 'crlf')).toEqual([]);
+    // The probe did reach it: the same request straight to a server is refused with a 500.
+    const r = await startFromConfig(app.config, { handlers: app.handlers });
+    try {
+      const res = await fetch(`http://127.0.0.1:${r.server.port}/echo-header?v=a%0d%0aX-Injected:%201`);
+      expect(res.status).toBe(500);
+      expect(res.headers.get('x-injected')).toBeNull();
+      expect(await res.text()).toContain('response_refused');
+    } finally { await r.close(200); }
+  });
+
+  it('never ran a state-changing handler, left no sentinel and did not touch the live users file', () => {
+    expect(app.calls).toEqual({ settings: 0, reset: 0 });
+    expect(readdirSync(app.dir).filter((n) => n.includes('sentinel'))).toEqual([]);
+    expect(sha(app.usersFile)).toBe(usersBefore);
+    expect(report.requests).toBeLessThanOrEqual(150);
+    expect(report.shadow.defense).toMatch(/rule_count 0/);
+  });
+
+  it('keeps evidence bounded and masks secrets', () => {
+    for (const f of report.findings) {
+      expect(Buffer.byteLength(f.evidence)).toBeLessThanOrEqual(EVIDENCE_MAX);
+      expect(f.evidence).not.toMatch(/moat-session=[A-Za-z0-9]/);
+      expect(f.evidence).not.toMatch(/X-Moat-Audit: [^*\s]/i);
+      expect(f.evidence).not.toMatch(/"password":"[^*]/);
+    }
+    expect(mask('Cookie: moat-session=abc\nAuthorization: Bearer moat_xyz\n{"password":"hunter22"}')).toBe('Cookie: ***\nAuthorization: ***\n{"password":"***"}');
+    expect(Buffer.byteLength(evidence('x'.repeat(5000)))).toBeLessThanOrEqual(EVIDENCE_MAX);
+  });
+
+  it('writes SARIF 2.1.0 with every result pointing at a rule', () => {
+    const s = formatSarif(report) as any;
+    expect(s.$schema).toMatch(/sarif-2\.1\.0/);
+    expect(s.version).toBe('2.1.0');
+    const driver = s.runs[0].tool.driver;
+    expect(driver.name).toBe('moat-audit');
+    const ids = new Set<string>();
+    for (const rule of driver.rules) {
+      expect(typeof rule.id).toBe('string');
+      expect(typeof rule.name).toBe('string');
+      expect(rule.shortDescription.text.length).toBeGreaterThan(0);
+      expect(rule.helpUri).toMatch(/^https:\/\/cwe\.mitre\.org\/data\/definitions\/\d+\.html$/);
+      expect(rule.properties.tags.some((t: string) => /^external\/cwe\/cwe-\d+$/.test(t))).toBe(true);
+      expect(['error', 'warning', 'note']).toContain(rule.defaultConfiguration.level);
+      ids.add(rule.id);
+    }
+    expect(s.runs[0].results.length).toBe(report.findings.length);
+    for (const r of s.runs[0].results) {
+      expect(ids.has(r.ruleId)).toBe(true);
+      expect(driver.rules[r.ruleIndex].id).toBe(r.ruleId);
+      expect(['error', 'warning', 'note']).toContain(r.level);
+      expect(r.message.text.length).toBeGreaterThan(0);
+      expect(r.locations[0].logicalLocations[0].name.length).toBeGreaterThan(0);
+      expect(r.partialFingerprints['moatAuditFingerprint/v1']).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const crit = s.runs[0].results.find((r: any) => r.ruleId === 'ssti');
+    expect(crit.level).toBe('error');
+    expect(s.runs[0].results.find((r: any) => r.ruleId === 'trace').level).toBe('warning');
+  });
+
+  it('prints a text table grouped by severity, worst first', () => {
+    const text = formatText(report);
+    const order = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'].map((h) => text.indexOf(`\n${h} (`));
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(report.grade).toBe('F');
+  });
+});
+
+describe('clean and mutated configs', () => {
+  it('the demo config gives no finding of medium or above', async () => {
+    const r = await runAudit(demoConfig(), { profile: 'quick' });
+    expect(r.findings.filter((f) => atOrAbove(f, 'medium')), JSON.stringify(r.findings, null, 1)).toEqual([]);
+    expect(r.aborted).toBeNull();
+    expect(r.probes.filter((p) => p.skipped)).toEqual([]);
+    expect(r.probes.map((p) => p.id).sort()).toEqual(PROBES.map((p) => p.id).sort());
+  }, 30_000);
+
+  it('CORS * with credentials in web.headers and a 60 s parse timeout give exactly the expected findings', async () => {
+    const cfg = parseConfig(configText(`headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Credentials': 'true' }, timeouts: { parse: '60 secs' }`), join(tmp, 'mutated.json5'));
+    const r = await runAudit(cfg, { profile: 'quick' });
+    const got = r.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`).sort();
+    expect(got).toEqual([
+      'cors web.headers medium',
+      'slow-client-timeouts web.timeouts.parse medium',
+      'tls web.listen low',
+      'unknown-host web.listen low',
+    ]);
+    expect(r.notes.some((n) => /parse timeout not measured/.test(n))).toBe(true);
+  }, 30_000);
+
+  it('reports a module that enforces looser limits and timeouts than the config says', async () => {
+    const cfg = demoConfig();
+    cfg.web.timeouts.parse = 1000;
+    const r = await runAudit(cfg, { profile: 'quick', only: ['oversize-limits', 'slow-client-timeouts'], moduleOverrides: { uri_bytes: 12 * 1024, timeout_parse_ms: 20_000 } });
+    const got = r.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`).sort();
+    expect(got).toEqual(['oversize-limits web.limits.uri medium', 'slow-client-timeouts web.timeouts.parse medium']);
+  }, 30_000);
+
+  it('stays within the request budget and says so', async () => {
+    const r = await runAudit(demoConfig(), { profile: 'quick', maxRequests: 12, only: ['request-smuggling', 'oversize-limits', 'security-headers'] });
+    expect(r.requests).toBeLessThanOrEqual(12);
+    expect(r.probes.some((p) => /budget/.test(p.skipped ?? ''))).toBe(true);
+    expect(r.notes.some((n) => /budget/.test(n))).toBe(true);
+  }, 30_000);
+});
+
+describe('a live server during a run', () => {
+  let live: Running;
+  let cfg: MoatConfig;
+  beforeAll(async () => {
+    cfg = demoConfig();
+    cfg.auth.users = join(tmp, 'live-users.json');
+    const store = UserStore.load(cfg.auth.users);
+    await store.addUser('owner', 'admin', 'a long live passphrase');
+    store.save();
+    live = await startFromConfig(cfg);
+  });
+  afterAll(() => live.close(200));
+
+  it('keeps its client table, bans, sessions, metrics and users file', async () => {
+    const base = `http://127.0.0.1:${live.server.port}`;
+    const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'owner', password: 'a long live passphrase' }) });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    await fetch(`${base}/nope`);
+    const sessions = async () => /moat_sessions_active (\d+)/.exec(await (await fetch(`${base}/metrics`, { headers: { cookie } })).text())?.[1];
+    expect(await sessions()).toBe('1');
+    const snap = () => ({
+      clients: live.server.clients().map((c) => ({ address: c.address, offenses: c.offenses, banned: c.bannedMs > 0, delayed: c.delayedMs > 0, counts: c.counts.map((x) => x.current + x.previous) })),
+      ok: live.server.metrics.value('requests', '200'), nf: live.server.metrics.value('requests', '404'), bad: live.server.metrics.value('requests', '400'),
+      refused: live.server.metrics.value('refused', 'client_connection_limit'),
+    });
+    const users = sha(cfg.auth.users!);
+    const before = snap();
+    const r = await runAudit(cfg, { profile: 'quick' });
+    expect(r.requests).toBeGreaterThan(30);
+    expect(snap()).toEqual(before);
+    expect(sha(cfg.auth.users!)).toBe(users);
+    expect(await sessions()).toBe('1');
+    const me = await fetch(`${base}/auth/session`, { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(Object.keys(JSON.parse(readFileSync(cfg.auth.users!, 'utf8')).users)).toEqual(['owner']);
+  }, 40_000);
+});
+
+describe('AuditService: statuses, alarms, waivers', () => {
+  let app: VulnerableApp;
+  beforeAll(async () => { app = await createVulnerableApp(); });
+  afterAll(() => app.cleanup());
+
+  it('new → open → fixed → regressed, with one alarm per fingerprint per day', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const alarms: string[] = [];
+    const statePath = join(tmp, 'state.json');
+    const make = () => new AuditService({ config: app.config, handlers: app.handlers, statePath, now: () => now, audit: { only: ['xss-reflected'] }, onAlarm: (f) => alarms.push(`${f.status} ${f.target}`) });
+    const svc = make();
+    const a = svc.run('quick', 'tester'), b = svc.run('quick', 'other');
+    expect(b).toBe(a);
+    const r1 = await a;
+    const xss = () => svc.last()!.findings.find((f) => f.probe === 'xss-reflected');
+    expect(r1.actor).toBe('tester');
+    expect(xss()?.status).toBe('new');
+    expect(alarms).toEqual(['new GET /hello']);
+    const fp = xss()!.fingerprint;
+
+    now += 3600_000;
+    await svc.run();
+    expect(xss()?.status).toBe('open');
+    expect(xss()?.fingerprint).toBe(fp);
+
+    app.broken.xss = false;
+    const r3 = await svc.run();
+    expect(xss()).toBeUndefined();
+    expect(r3.fixed.map((f) => f.fingerprint)).toEqual([fp]);
+
+    app.broken.xss = true;
+    await make().run();                                  // a fresh service reads the state file
+    expect(JSON.parse(readFileSync(statePath, 'utf8')).findings[fp].status).toBe('regressed');
+    expect(alarms).toEqual(['new GET /hello']);         // the same day: no second alarm
+
+    app.broken.xss = false;
+    await svc.run();
+    app.broken.xss = true;
+    now += 25 * 3600_000;
+    await svc.run();
+    expect(xss()?.status).toBe('regressed');
+    expect(alarms).toEqual(['new GET /hello', 'regressed GET /hello']);
+  }, 40_000);
+
+  it('a waiver by an admin hides a finding until it expires', async () => {
+    let now = Date.now();
+    const svc = new AuditService({ config: app.config, handlers: app.handlers, now: () => now, audit: { only: ['trace'] } });
+    const r1 = await svc.run();
+    const f = r1.findings.find((x) => x.probe === 'trace')!;
+    expect(f.status).toBe('new');
+    expect(r1.summary.medium).toBe(1);
+    expect(() => svc.waive(f.fingerprint, { name: 'op', role: 'operator' }, 'because', now + 3600_000)).toThrow(/admin/);
+    expect(() => svc.waive(f.fingerprint, { name: 'root', role: 'admin' }, '', now + 3600_000)).toThrow(/reason/);
+    expect(() => svc.waive(f.fingerprint, { name: 'root', role: 'admin' }, 'lab device', now - 1)).toThrow(/future/);
+    svc.waive(f.fingerprint, { name: 'root', role: 'admin' }, 'lab device, TRACE needed by the test rig', now + 3600_000);
+    const r2 = await svc.run();
+    const w = r2.findings.find((x) => x.fingerprint === f.fingerprint)!;
+    expect(w.status).toBe('waived');
+    expect(w.waiver).toMatchObject({ actor: 'root', reason: 'lab device, TRACE needed by the test rig' });
+    expect(r2.summary.medium).toBe(0);
+    now += 2 * 3600_000;
+    const r3 = await svc.run();
+    expect(r3.findings.find((x) => x.fingerprint === f.fingerprint)!.status).toBe('open');
+    expect(r3.summary.medium).toBe(1);
+  }, 30_000);
+
+  it('schedules with unref\'d timers and a first quick run soon after start', async () => {
+    const svc = new AuditService({ config: app.config, handlers: app.handlers, audit: { only: ['trace'] } });
+    const stop = svc.schedule({ firstQuickMs: 10, quickDailyMs: 86_400_000, fullWeeklyMs: 7 * 86_400_000 });
+    const deadline = Date.now() + 10_000;
+    while (!svc.last() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    stop();
+    expect(svc.last()?.actor).toBe('schedule');
+    expect(svc.last()?.profile).toBe('quick');
+  }, 15_000);
+});
