@@ -52,6 +52,7 @@ describe('the vulnerable fixture app (quick profile)', () => {
     ['xss-reflected', 'xss', 'GET /hello', 'high'],
     ['ssti', 'ssti', 'GET /greet', 'critical'],
     ['injection', 'injection', 'GET /items', 'high'],
+    ['injection', 'injection', 'POST /api/search', 'high'],
     ['path-traversal', 'path-traversal', 'GET /download', 'critical'],
     ['cors', 'cors', 'GET /cors', 'high'],
     ['trace', 'trace', 'TRACE /trace', 'medium'],
@@ -77,6 +78,13 @@ describe('the vulnerable fixture app (quick profile)', () => {
       expect(res.headers.get('x-injected')).toBeNull();
       expect(await res.text()).toContain('response_refused');
     } finally { await r.close(200); }
+  });
+
+  it('finds the guards in place: roles refuse anonymous and viewer callers, CSRF refuses cross-site requests', () => {
+    const runs = Object.fromEntries(report.probes.map((p) => [p.id, p]));
+    expect(runs['access-control'].requests).toBeGreaterThanOrEqual(3);       // viewer login, 401, 403
+    expect(runs.csrf.requests).toBeGreaterThanOrEqual(8);
+    expect(report.findings.filter((f) => f.class === 'authz' || f.class === 'csrf' || f.class === 'smuggling' || f.class === 'limits')).toEqual([]);
   });
 
   it('never ran a state-changing handler, left no sentinel and did not touch the live users file', () => {

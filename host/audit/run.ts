@@ -12,7 +12,7 @@ import { routeTargets } from './targets.ts';
 import { buildRequest, exchangeRaw } from './http.ts';
 import { Limiter, BudgetExhausted, AuditAborted } from './limiter.ts';
 import { fingerprintOf } from './evidence.ts';
-import { adminSession } from './session.ts';
+import { sessionFor } from './session.ts';
 
 export const AUDIT_VERSION = '1';
 export const PROFILE_BUDGET: Record<Profile, number> = { quick: 150, full: 1500 };
@@ -76,7 +76,7 @@ export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promis
     const take = async (rec: ProbeRun | null, n: number) => { await limiter.take(n); if (rec) rec.requests += n; };
     const routes = routeTargets(shadow.config);
     let admin: { cookie: string; csrf: string | null } | null = null;
-    admin = await adminSession(contextFor(null)).catch(() => null);
+    admin = await sessionFor(contextFor(null), shadow.accounts.admin).catch(() => null);
     if (!admin) notes.push('no session for the throwaway admin: role-bound routes and CSRF checks are limited');
 
     const selected = (opts.probes ?? PROBES).filter((p) => p.profiles.includes(profile) && (!opts.only || opts.only.includes(p.id)));
@@ -115,7 +115,7 @@ export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promis
     requests: limiter.used,
     limits: { maxRequests: limiter.opts.maxRequests, perSecond: limiter.opts.perSecond, maxConnections: cfg.web.limits.clientConnections + 1 },
     aborted: limiter.aborted,
-    shadow: { endpoints: shadow.endpoints, defense: SHADOW_DEFENSE, logs: SHADOW_LOGS, users: 'a copy of the users file in a temp folder, with a throwaway admin and a revoked throwaway device; deleted after the run' },
+    shadow: { endpoints: shadow.endpoints, defense: SHADOW_DEFENSE, logs: SHADOW_LOGS, users: 'a copy of the users file in a temp folder, with a throwaway admin, a throwaway viewer and a revoked throwaway device; deleted after the run' },
     probes: runs,
     findings: findings.map((f) => ({ ...f, status: 'new' as const, firstSeen: new Date(started).toISOString() })),
     fixed: [],

@@ -1,5 +1,5 @@
-// The throwaway admin's session on the shadow: one login at the start of a run, so probes can
-// reach role-bound routes and check CSRF on state-changing ones. The login goes without the audit
+// Sessions of the throwaway accounts on the shadow: the admin logs in at the start of a run, so
+// probes can reach role-bound routes and check CSRF on state-changing ones. The login goes without the audit
 // token (the barrier would stop it); it only touches the shadow's own session table.
 import type { ProbeContext, RouteTarget } from './types.ts';
 
@@ -7,10 +7,10 @@ export function loginRoute(ctx: Pick<ProbeContext, 'routes'>): RouteTarget | und
   return ctx.routes.find((r) => r.route.handler === 'login' && r.unsafe.includes('POST') && !r.route.role);
 }
 
-export async function adminSession(ctx: ProbeContext): Promise<{ cookie: string; csrf: string | null } | null> {
-  const admin = ctx.accounts.admin, login = loginRoute(ctx);
-  if (!admin || !login) return null;
-  const got = await ctx.request({ method: 'POST', target: login.path, audit: false, headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: admin.name, password: admin.password }) });
+export async function sessionFor(ctx: ProbeContext, account: { name: string; password: string } | null): Promise<{ cookie: string; csrf: string | null } | null> {
+  const login = loginRoute(ctx);
+  if (!account || !login) return null;
+  const got = await ctx.request({ method: 'POST', target: login.path, audit: false, headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: account.name, password: account.password }) });
   if (got.res?.status !== 200) return null;
   const set = got.res.header('set-cookie');
   if (!set) return null;

@@ -1,7 +1,7 @@
 // The shadow instance every probe runs against: the live config and the same module bytes, but on
 // 127.0.0.1 port 0, with its logs off, a fresh random audit token, its own session and client
-// tables, and a copy of the users file in a temp folder (holding a throwaway admin and a revoked
-// throwaway device that exist nowhere else). Live bans, sessions, client tables and files are
+// tables, and a copy of the users file in a temp folder (holding a throwaway admin, a throwaway
+// viewer and a revoked throwaway device that exist nowhere else). Live bans, sessions, client tables and files are
 // never touched.
 //
 // Its defense rules are switched off (moduleOverrides rule_count 0): the audit sends bad requests
@@ -50,12 +50,13 @@ async function prepareUsers(dir: string, live: string | null): Promise<ShadowAcc
   const tag = randomBytes(4).toString('hex');
   const store = UserStore.load(file);
   const admin = { name: `moat-audit-admin-${tag}`, password: randomBytes(18).toString('base64url') };
-  await store.addUser(admin.name, 'admin', admin.password);
+  const viewer = { name: `moat-audit-viewer-${tag}`, password: randomBytes(18).toString('base64url') };
+  await Promise.all([store.addUser(admin.name, 'admin', admin.password), store.addUser(viewer.name, 'viewer', viewer.password)]);
   const device = `moat-audit-revoked-${tag}`;
   const revokedToken = store.addDevice(device, 'admin');
   store.revoke(device);
   store.save();
-  return { admin, revokedToken, usersFile: file, liveUsers: live };
+  return { admin, viewer, revokedToken, usersFile: file, liveUsers: live };
 }
 
 export async function startShadow(cfg: MoatConfig, opts: ShadowOptions = {}): Promise<Shadow> {

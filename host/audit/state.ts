@@ -2,7 +2,7 @@
 // when it comes back after that; waived while an admin's waiver (reason, expiry) holds. Kept in a
 // JSON state file (or only in memory), with the time of the last alarm per fingerprint.
 import { readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
-import type { FindingStatus, Report, ReportedFinding, AuditSeverity } from './types.ts';
+import type { FindingStatus, Report, ReportedFinding, AuditSeverity, Profile } from './types.ts';
 import { SEVERITIES, gradeOf } from './types.ts';
 
 export interface Waiver { actor: string; reason: string; expiresAt: string; createdAt: string }
@@ -16,6 +16,8 @@ interface Tracked {
   title: string;
   target: string;
   severity: AuditSeverity;
+  /** Profile of the last run that saw it: a quick run cannot tell a full-only finding is fixed. */
+  profile?: Profile;
 }
 
 export interface AuditState {
@@ -68,13 +70,17 @@ export function applyState(report: Report, state: AuditState, now = Date.now()):
     else if (before.status === 'fixed') status = 'regressed';
     else status = 'open';
     const firstSeen = before?.firstSeen ?? at;
-    state.findings[f.fingerprint] = { status, firstSeen, lastSeen: at, probe: f.probe, title: f.title, target: f.target, severity: f.severity };
+    state.findings[f.fingerprint] = { status, firstSeen, lastSeen: at, probe: f.probe, title: f.title, target: f.target, severity: f.severity, profile: report.profile };
     const w = activeWaiver(state, f.fingerprint, now);
     return { ...f, status: w ? 'waived' : status, firstSeen, ...(w ? { waiver: { actor: w.actor, reason: w.reason, expiresAt: w.expiresAt } } : {}) };
   });
+  // Gone counts as fixed only when this run looked: the probe ran to the end, on a profile at
+  // least as thorough as the one that found it.
+  const looked = new Set(report.probes.filter((p) => !p.skipped).map((p) => p.id));
   const fixed: Report['fixed'] = [];
   for (const [fp, t] of Object.entries(state.findings)) {
     if (present.has(fp) || t.status === 'fixed') continue;
+    if (!looked.has(t.probe) || (t.profile === 'full' && report.profile === 'quick')) continue;
     t.status = 'fixed';
     fixed.push({ fingerprint: fp, probe: t.probe, title: t.title, target: t.target, severity: t.severity });
   }

@@ -66,6 +66,8 @@ export interface RouteTarget {
 export interface ShadowAccounts {
   /** Throwaway admin that exists only in the shadow's copy of the users file. */
   admin: { name: string; password: string } | null;
+  /** Throwaway viewer (the least role), to check that routes needing more refuse it. */
+  viewer: { name: string; password: string } | null;
   /** Bearer token of a throwaway device revoked in the copy. */
   revokedToken: string | null;
   /** The copy of the users file the shadow reads (null when no accounts could be made). */

@@ -59,8 +59,8 @@ export const headers: Probe = {
         const missing = seen.filter(([, r]) => !c.ok(r));
         if (!missing.length) continue;
         const codes = [...new Set(missing.map(([k]) => k))];
-        const target = `${ep.scheme} response header ${c.name}`;
-        if (out.some((f) => f.target === target)) continue;
+        const target = c.https ? 'tls.hsts' : `web.headers: ${c.name}`;
+        if (out.some((f) => f.target === target)) continue;          // once, whichever listener showed it
         out.push(ctx.finding(this, {
           severity: c.severity, cwe: c.cwe, confidence: 'high', target, kind: `missing-${c.name.toLowerCase()}`,
           title: `${c.name} missing or weak on ${codes.join(', ')} answers${ep.scheme === 'https' ? ' (https)' : ''}`,

@@ -5,6 +5,7 @@ import { headers } from './headers.ts';
 import { tlsProbe } from './tls.ts';
 import { credentials } from './credentials.ts';
 import { csrf } from './csrf.ts';
+import { access } from './access.ts';
 import { cors } from './cors.ts';
 import { hostHeader } from './host.ts';
 import { trace } from './trace.ts';
@@ -19,6 +20,6 @@ import { limits } from './limits.ts';
 import { connections } from './connections.ts';
 
 export const PROBES: readonly Probe[] = [
-  timeouts, headers, tlsProbe, credentials, csrf, cors, hostHeader, trace, leaks,
+  timeouts, headers, tlsProbe, credentials, access, csrf, cors, hostHeader, trace, leaks,
   xss, ssti, injection, traversal, crlf, smuggling, limits, connections,
 ];

@@ -3,7 +3,8 @@
 // the answer. Detection only: nothing here reads data, sleeps or writes.
 import type { Finding, Probe, ProbeContext, RouteTarget } from '../types.ts';
 import type { HttpResult } from '../http.ts';
-import { authFields, around, bodyOf, everyParam, pick, query, PARAMS } from './util.ts';
+import { authFields, around, bodyOf, dryRunRoutes, everyParam, pick, query, unsafeFields, PARAMS } from './util.ts';
+import { hostOf } from '../http.ts';
 import { targetName } from '../targets.ts';
 import { evidence } from '../evidence.ts';
 
@@ -36,9 +37,9 @@ export const injection: Probe = {
   id: 'injection', class: 'injection', cwe: 89, severity: 'high', profiles: ['quick', 'full'],
   title: 'SQL / NoSQL injection markers',
   help: 'A request value reaches a database query as code (error signatures, boolean or operator differences).',
-  targets: (ctx) => pick(ctx).map((r) => targetName('GET', r.path)),
+  targets: (ctx) => [...pick(ctx).map((r) => targetName('GET', r.path)), ...dryRunRoutes(ctx).map((r) => targetName(r.unsafe[0], r.path))],
   async run(ctx: ProbeContext): Promise<Finding[]> {
-    const out: Finding[] = [];
+    const out: Finding[] = await jsonBodies(this, ctx);
     for (const r of pick(ctx)) {
       const target = targetName('GET', r.path);
       const n = ctx.nonce(3);
@@ -92,3 +93,50 @@ export const injection: Probe = {
     return out;
   },
 };
+
+/** JSON fields a device API commonly takes; each request sets all of them. */
+const FIELDS = ['user', 'username', 'name', 'id', 'password', 'q', 'filter'];
+
+/**
+ * Dry-run routes take unsafe requests from the audit: JSON bodies with a quote (error
+ * signatures) and with operator objects in place of strings ($ne, $gt, $where).
+ */
+async function jsonBodies(probe: Probe, ctx: ProbeContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const self = `${ctx.http.scheme}://${hostOf(ctx.http)}`;
+  for (const r of dryRunRoutes(ctx)) {
+    const method = r.unsafe[0], target = targetName(method, r.path), headers = unsafeFields(ctx, r, self);
+    const send = (v: unknown) => ctx.request({ method, target: r.path, headers, body: JSON.stringify(Object.fromEntries(FIELDS.map((f) => [f, v]))) });
+    const n = ctx.nonce(4);
+    const quote = await send(`${n}'"`);
+    const body = bodyOf(quote.res);
+    const sig = DB_ERRORS.find(([, re]) => re.test(body));
+    if (quote.res && sig) {
+      const m = sig[1].exec(body)![0];
+      out.push(ctx.finding(probe, {
+        confidence: 'high', target, kind: `db-error-${sig[0]}`, cwe: sig[0] === 'mongodb' ? 943 : 89,
+        title: `Injection: a quote in a JSON field raises a ${sig[0]} error`,
+        expected: 'values bound as query parameters; a quote is data',
+        observed: `status ${quote.res.status} with the database error "${m}"`,
+        evidence: evidence(around(body, m)),
+        recommendation: `use parameterised queries in the "${r.route.handler}" handler and answer errors without database messages`,
+      }));
+      continue;
+    }
+    const plain = await send(n);
+    for (const [op, v] of [['$ne', { $ne: n }], ['$gt', { $gt: '' }], ['$where', { $where: '1' }]] as const) {
+      const got = await send(v);
+      if (!plain.res || !got.res || shape(plain, [n]) === shape(got, [n])) continue;
+      out.push(ctx.finding(probe, {
+        confidence: 'medium', target, kind: 'nosql-operator', cwe: 943,
+        title: `NoSQL injection: a ${op} object in a JSON field changes the answer`,
+        expected: 'operator objects refused where a string is expected',
+        observed: `plain string → ${plain.res.status} (${plain.res.body.length} bytes), {"${op}": …} → ${got.res.status} (${got.res.body.length} bytes)`,
+        evidence: evidence(`plain: ${bodyOf(plain.res).slice(0, 160)}\n${op}: ${bodyOf(got.res).slice(0, 160)}`),
+        recommendation: `check field types in the "${r.route.handler}" handler (a string, never an object) before building a query`,
+      }));
+      break;
+    }
+  }
+  return out;
+}

@@ -23,11 +23,14 @@ const VARIANTS: Variant[] = [
   ['http10-te', false, (h, t) => `POST / HTTP/1.0\r\nHost: ${h}\r\nX-Moat-Audit: ${t}\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n0\r\n\r\n`],
 ];
 
+/** The target a variant is reported under: the request it sent, and its framing trick. */
+const framing = (id: string) => `${/^bare/.test(id) ? 'GET' : 'POST'} / [${id}]`;
+
 export const smuggling: Probe = {
   id: 'request-smuggling', class: 'smuggling', cwe: 444, severity: 'high', profiles: ['quick', 'full'],
   title: 'Request smuggling / desync',
   help: 'Ambiguous message framing is accepted, so a pipelined request can be hidden in another.',
-  targets: (ctx) => VARIANTS.filter((v) => v[1] || ctx.profile === 'full').map((v) => `framing ${v[0]}`),
+  targets: (ctx) => VARIANTS.filter((v) => v[1] || ctx.profile === 'full').map((v) => framing(v[0])),
   async run(ctx: ProbeContext): Promise<Finding[]> {
     const out: Finding[] = [];
     const host = hostOf(ctx.http);
@@ -38,7 +41,7 @@ export const smuggling: Probe = {
       const x = await ctx.raw(build(host, ctx.token) + canary, { count: 2, waitMs: 1500 });
       if (x.error) continue;
       const first = x.responses[0];
-      const target = `framing ${id}`;
+      const target = framing(id);
       const shown = evidence(x.raw.toString('latin1').slice(0, 400), [ctx.token]);
       if (x.responses.length >= 2) {
         out.push(ctx.finding(this, {

@@ -44,3 +44,16 @@ export function around(text: string, needle: string, span = 120): string {
 }
 
 export const randInt = (lo: number, hi: number): number => randomInt(lo, hi + 1);
+
+/** Fields for an unsafe request that should pass the guards: the admin's session and CSRF token, same origin. */
+export function unsafeFields(ctx: ProbeContext, r: RouteTarget, self: string): [string, string][] {
+  const f: [string, string][] = [['Content-Type', 'application/json']];
+  if (r.route.role && ctx.adminCookie) {
+    f.push(['Cookie', ctx.adminCookie], ['Origin', self]);
+    if (ctx.adminCsrf) f.push(['X-CSRF-Token', ctx.adminCsrf]);
+  }
+  return f;
+}
+
+/** Routes whose handler honours req.audit as a dry run: unsafe requests reach them. */
+export const dryRunRoutes = (ctx: ProbeContext): RouteTarget[] => ctx.routes.filter((r) => r.route.dryRun && r.unsafe.length);
