@@ -38,13 +38,19 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 /**
  * A data table: caption, column headers with scope, and a scrolling wrapper that keyboard users can
- * focus (a narrow screen scrolls the table, not the page).
+ * focus (a table still too wide scrolls by itself, not the page); narrow screens stack its cells.
  */
-export function table(caption: string, headers: string[], rows: Child[][], opts: { id?: string; empty?: string } = {}): HTMLElement {
+export function table(caption: string, headers: string[], rows: Child[][], opts: { id?: string; empty?: string; more?: Child[] } = {}): HTMLElement {
   const body = h('tbody');
-  for (const r of rows) body.append(h('tr', {}, ...r.map((c, i) => (i === 0 ? h('th', { scope: 'row' }, c) : h('td', {}, c)))));
+  rows.forEach((r, n) => {
+    // data-label names the column when a narrow screen stacks the cells (style.css).
+    body.append(h('tr', {}, ...r.map((c, i) => (i === 0 ? h('th', { scope: 'row', 'data-label': headers[i] }, c) : h('td', { 'data-label': headers[i] }, c)))));
+    // A full-width row under its row: room for long details on a narrow screen.
+    const more = opts.more?.[n];
+    if (more) body.append(h('tr', { class: 'more' }, h('td', { colspan: headers.length }, more)));
+  });
   if (rows.length === 0) body.append(h('tr', {}, h('td', { colspan: headers.length }, opts.empty ?? 'Nothing to show.')));
-  const t = h('table', { id: opts.id }, h('caption', {}, caption), h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))), body);
+  const t = h('table', { id: opts.id, class: 'stack' }, h('caption', {}, caption), h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))), body);
   return h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': caption }, t);
 }
 
