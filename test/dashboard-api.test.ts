@@ -117,7 +117,7 @@ describe('CSRF in front of the dashboard API', () => {
   it('refuses a session POST without the token, with a foreign Origin or cross-site fetch metadata, before the handler runs', async () => {
     const before = srv.oplog!.entries.length;
     const body = { name: 'sensor-1' };
-    const attempts = [
+    const attempts: { csrf: boolean; headers: Record<string, string> }[] = [
       { csrf: false, headers: {} },
       { csrf: true, headers: { 'x-csrf-token': 'x'.repeat(43) } },
       { csrf: true, headers: { origin: 'http://127.0.0.1:1' } },
