@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../host/config.ts';
 import { startFromConfig, type Running } from '../host/serve.ts';
 import { UserStore } from '../host/auth/users.ts';
+import { generateDevCert } from '../host/cert.ts';
 import type { MoatConfig } from '../host/types.ts';
 import { runAudit } from '../host/audit/run.ts';
 import { AuditService } from '../host/audit/service.ts';
@@ -17,6 +18,9 @@ import { formatText } from '../host/audit/format-text.ts';
 import { evidence, mask, EVIDENCE_MAX } from '../host/audit/evidence.ts';
 import { PROBES } from '../host/audit/probes/index.ts';
 import type { Finding, Report } from '../host/audit/types.ts';
+import { applyState, emptyState } from '../host/audit/state.ts';
+import { Limiter, AuditAborted, BudgetExhausted } from '../host/audit/limiter.ts';
+import { fingerprintOf } from '../host/audit/evidence.ts';
 import { createVulnerableApp, type VulnerableApp } from './fixtures/audit/vulnerable-app.ts';
 import { configText } from './helpers/raw-http.ts';
 
@@ -183,6 +187,29 @@ describe('clean and mutated configs', () => {
   }, 30_000);
 });
 
+describe('https listeners', () => {
+  it('checks TLS versions, suites, the certificate and HSTS on a shadow https listener', async () => {
+    const soon = await generateDevCert({ out: join(tmp, 'certs-soon'), days: 10 });
+    const both = "['http://127.0.0.1:0', 'https://127.0.0.1:0']";
+    const tlsText = (c: { certPath: string; keyPath: string }, hsts: string) => `tls: { certificate: ${JSON.stringify(c.certPath)}, key: ${JSON.stringify(c.keyPath)}${hsts} },`;
+    const weak = parseConfig(configText(`timeouts: { parse: '1 sec' }`, tlsText(soon, ''), both), join(tmp, 'tls.json5'));
+    const r = await runAudit(weak, { profile: 'quick' });
+    expect(r.shadow.endpoints.map((e) => e.scheme)).toEqual(['http', 'https']);
+    expect(r.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`).sort()).toEqual([
+      'security-headers tls.hsts medium',
+      'tls tls.certificate medium',
+      'unknown-host web.listen low',
+    ]);
+    expect(r.findings.find((f) => f.target === 'tls.certificate')!.title).toMatch(/expires in (9|10) days/);
+
+    const good = await generateDevCert({ out: join(tmp, 'certs-good'), days: 365 });
+    const only = parseConfig(configText(`timeouts: { parse: '1 sec' }`, tlsText(good, ", hsts: { maxAge: '1 year' }"), "['https://127.0.0.1:0']"), join(tmp, 'tls2.json5'));
+    const r2 = await runAudit(only, { profile: 'quick' });
+    expect(r2.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`)).toEqual(['unknown-host web.listen low']);
+    expect(r2.probes.find((p) => p.id === 'request-smuggling')!.requests).toBeGreaterThan(0);
+  }, 40_000);
+});
+
 describe('a live server during a run', () => {
   let live: Running;
   let cfg: MoatConfig;
@@ -297,4 +324,48 @@ describe('AuditService: statuses, alarms, waivers', () => {
     expect(svc.last()?.actor).toBe('schedule');
     expect(svc.last()?.profile).toBe('quick');
   }, 15_000);
+});
+
+describe('state and restraint, without a server', () => {
+  const finding = (probe: string, target: string): Finding => ({
+    probe, class: probe, cwe: 89, severity: 'high', confidence: 'medium', title: 't', target, expected: 'e', observed: 'o', evidence: '',
+    recommendation: 'r', fingerprint: fingerprintOf(probe, target, 'kind'),
+  });
+  const report = (profile: 'quick' | 'full', findings: Finding[], ran: string[]): Report => ({
+    tool: 'moat-audit', version: '1', profile, actor: 'x', startedAt: '', finishedAt: '', durationMs: 0, requests: 0,
+    limits: { maxRequests: 1, perSecond: 1, maxConnections: 1 }, aborted: null,
+    shadow: { endpoints: [], defense: '', logs: '', users: '' },
+    probes: ran.map((id) => ({ id, targets: 1, requests: 1, ms: 1, findings: 0 })),
+    findings: findings.map((f) => ({ ...f, status: 'new' as const, firstSeen: '' })), fixed: [], notes: [],
+    summary: { critical: 0, high: 0, medium: 0, low: 0, info: 0 }, grade: 'A',
+  });
+
+  it('a quick run, or a run whose probe did not finish, does not mark a finding fixed', () => {
+    const st = emptyState();
+    const f = finding('injection', 'GET /items');
+    expect(applyState(report('full', [f], ['injection']), st).findings[0].status).toBe('new');
+    expect(applyState(report('quick', [], ['injection']), st).fixed).toEqual([]);
+    expect(applyState(report('full', [], []), st).fixed).toEqual([]);
+    const done = applyState(report('full', [], ['injection']), st);
+    expect(done.fixed.map((x) => x.fingerprint)).toEqual([f.fingerprint]);
+    expect(applyState(report('quick', [f], ['injection']), st).findings[0].status).toBe('regressed');
+  });
+
+  it('fingerprints ignore nonces and evidence: probe, target and kind only', () => {
+    expect(fingerprintOf('xss-reflected', 'GET /a', 'reflected-query')).toBe(fingerprintOf('xss-reflected', 'GET /a', 'reflected-query'));
+    expect(fingerprintOf('xss-reflected', 'GET /a', 'reflected-query')).not.toBe(fingerprintOf('xss-reflected', 'GET /b', 'reflected-query'));
+  });
+
+  it('the limiter paces requests, stops at the budget and aborts after repeated errors', async () => {
+    const l = new Limiter({ maxRequests: 5, perSecond: 50, maxErrors: 3 });
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) await l.take();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(70);           // 5 at 50/s: 4 gaps of 20 ms
+    await expect(l.take()).rejects.toBeInstanceOf(BudgetExhausted);
+    const e = new Limiter({ maxRequests: 100, perSecond: 1000, maxErrors: 3 });
+    e.outcome(false); e.outcome(false); e.outcome(true); e.outcome(false); e.outcome(false);
+    await e.take();
+    e.outcome(false);
+    await expect(e.take()).rejects.toBeInstanceOf(AuditAborted);
+  });
 });
