@@ -18,8 +18,14 @@ let loading: Promise<Assets> | null = null;
 /** The built files, building them once per process if needed. */
 export function loadAssets(): Promise<Assets> {
   loading ??= (async () => {
-    if (isStale()) await buildDashboard();
     const out: Assets = new Map();
+    // A one-file bundle carries the built files (name → base64) instead of a build/ folder.
+    const embedded = (globalThis as { __MOAT_DASHBOARD__?: Record<string, string> }).__MOAT_DASHBOARD__;
+    if (embedded) {
+      for (const f of FILES) if (embedded[f] !== undefined) out.set(f, { type: TYPES[f.slice(f.lastIndexOf('.') + 1)], body: Buffer.from(embedded[f], 'base64') });
+      return out;
+    }
+    if (isStale()) await buildDashboard();
     for (const f of FILES) out.set(f, { type: TYPES[f.slice(f.lastIndexOf('.') + 1)], body: readFileSync(join(OUT_DIR, f)) });
     return out;
   })();

@@ -40,7 +40,9 @@ function put(outDir, name, bytes) {
 
 /** Bundles and copies; resolves to the bundle's size in bytes. */
 export async function buildDashboard(outDir = OUT_DIR) {
-  const { build } = await import('esbuild');
+  // A computed name: a bundler packing the host (host/bundle.mjs) must not try to pack esbuild too.
+  const tool = 'esbuild';
+  const { build } = await import(tool);
   mkdirSync(outDir, { recursive: true });
   const r = await build({
     entryPoints: [join(UI_DIR, 'app.ts')],
