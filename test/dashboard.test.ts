@@ -303,6 +303,34 @@ describe('hostile strings', () => {
   }, 30_000);
 });
 
+describe('audit page', () => {
+  it('waives a finding with the form, clears the alarm and downloads the SARIF report', async () => {
+    await srv.audit!.run('quick', 'setup');
+    const ctx = await browser.newContext({ acceptDownloads: true });
+    const { page, watch } = await watchedPage(ctx);
+    await logIn(page, 'admin');
+    await page.locator('#alarms').waitFor({ timeout: 5000 });
+    await open(page, 'audit');
+    const critical = page.locator('#findings tr.more').first();
+    await critical.locator('summary').click({ timeout: 5000 });
+    await critical.locator('input[name="reason"]').fill('accepted until the firmware update');
+    await critical.locator('input[name="reason"]').press('Enter');
+    await expect.poll(() => page.textContent('#audit-status'), { timeout: 5000 }).toMatch(/^Waived "Reflected markup/);
+    expect(srv.audit!.waivers.at(-1)).toMatchObject({ fingerprint: 'c'.repeat(64), actor: 'admin', reason: 'accepted until the firmware update' });
+    expect(await page.locator('#findings tbody tr', { hasText: 'Reflected markup' }).first().textContent()).toContain('waived');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), page.click('#download-sarif')]);
+    expect(download.suggestedFilename()).toMatch(/^moat-audit-.*\.sarif$/);
+    const sarif = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { version: string; runs: { results: unknown[] }[] };
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0].results).toHaveLength(2);
+    await open(page, 'overview');
+    await page.locator('#grade').waitFor({ timeout: 5000 });
+    expect(await page.locator('#alarms').count()).toBe(0);
+    expect(watch).toEqual({ problems: [], dialogs: [] });
+    await ctx.close();
+  }, 30_000);
+});
+
 describe('another origin', () => {
   it('can neither post to the API with the cookie nor frame the dashboard', async () => {
     const ctx = await browser.newContext();

@@ -63,9 +63,4 @@ export class EventHub {
     for (const ev of this.recent(since)) s.push(`id: ${ev.id}\nevent: security\ndata: ${JSON.stringify(ev)}\n\n`);
     return s;
   }
-
-  /** Ends every stream (server shutdown). */
-  closeAll(): void {
-    for (const s of this.streams) s.push(null);
-  }
 }
