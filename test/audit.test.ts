@@ -96,6 +96,7 @@ describe('the vulnerable fixture app (quick profile)', () => {
     expect(readdirSync(app.dir).filter((n) => n.includes('sentinel'))).toEqual([]);
     expect(sha(app.usersFile)).toBe(usersBefore);
     expect(report.requests).toBeLessThanOrEqual(150);
+    expect(report.probes.filter((p) => p.skipped)).toEqual([]);
     expect(report.shadow.defense).toMatch(/rule_count 0/);
   });
 

@@ -24,6 +24,17 @@ function open(ctx: ProbeContext): Promise<{ socket: net.Socket; closed: () => bo
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits (bounded) until the server has released the held slots and serves this address again. */
+async function settle(ctx: ProbeContext): Promise<void> {
+  const until = Date.now() + 3000;
+  while (Date.now() < until) {
+    await pause(50);
+    if (!(await ctx.spend(1).then(() => true, () => false))) return;   // out of budget: nothing follows anyway
+    const x = await exchangeRaw(ctx.http, buildRequest({ method: 'GET', target: '/' }, ctx.http, ctx.token), { expect: 1, waitMs: 500 });
+    if (x.responses.length) return;
+  }
+}
+
 export const connections: Probe = {
   id: 'connection-caps', class: 'connections', cwe: 770, severity: 'medium', profiles: ['quick', 'full'],
   title: 'Per-client connection cap',
@@ -74,6 +85,7 @@ export const connections: Probe = {
       }
     } finally {
       for (const h of held) h.socket.destroy();
+      await settle(ctx);
     }
     return out;
   },

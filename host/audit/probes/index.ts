@@ -19,7 +19,9 @@ import { smuggling } from './smuggling.ts';
 import { limits } from './limits.ts';
 import { connections } from './connections.ts';
 
+// Fixed-cost server-wide probes come first and the per-route ones after, so a budget that runs
+// out on a large route table cuts the long tail rather than the framing and limit checks.
 export const PROBES: readonly Probe[] = [
-  timeouts, headers, tlsProbe, credentials, access, csrf, cors, hostHeader, trace, leaks,
-  xss, ssti, injection, traversal, crlf, smuggling, limits, connections,
+  timeouts, headers, tlsProbe, credentials, access, csrf, smuggling, limits, connections, hostHeader, trace,
+  traversal, xss, ssti, injection, crlf, cors, leaks,
 ];
