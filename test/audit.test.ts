@@ -180,6 +180,15 @@ describe('clean and mutated configs', () => {
     expect(got).toEqual(['oversize-limits web.limits.uri medium', 'slow-client-timeouts web.timeouts.parse medium']);
   }, 30_000);
 
+  it('reviews the config settings the shadow cannot measure', async () => {
+    const cfg = parseConfig(configText(`limits: { clientRequests: 0, connections: 6, clientConnections: 6 }, sessions: { timeout: 'infinite' }`, 'moat: { defense: { rules: [] } },'), join(tmp, 'lax.json5'));
+    const r = await runAudit(cfg, { profile: 'quick', only: ['config-review'] });
+    expect(r.findings.map((f) => `${f.target} ${f.severity}`).sort()).toEqual([
+      'moat.defense.rules medium', 'web.limits.clientConnections medium', 'web.limits.clientRequests low', 'web.sessions.timeout low',
+    ]);
+    expect(r.requests).toBe(1);                               // the throwaway admin's login only
+  });
+
   it('stays within the request budget and says so', async () => {
     const r = await runAudit(demoConfig(), { profile: 'quick', maxRequests: 12, only: ['request-smuggling', 'oversize-limits', 'security-headers'] });
     expect(r.requests).toBeLessThanOrEqual(12);

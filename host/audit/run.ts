@@ -96,8 +96,10 @@ export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promis
       }
       rec.ms = Date.now() - t0;
     };
-    const background = selected.filter((p) => p.background).map(runOne);
-    for (const p of selected.filter((x) => !x.background)) {
+    // A background probe holds a second connection; a device with very few slots gets them one at a time.
+    const beside = cfg.web.limits.connections >= 8;
+    const background = selected.filter((p) => p.background && beside).map(runOne);
+    for (const p of selected.filter((x) => !x.background || !beside)) {
       if (limiter.aborted) { runs.push({ id: p.id, targets: 0, requests: 0, ms: 0, findings: 0, skipped: `aborted: ${limiter.aborted}` }); continue; }
       await runOne(p);
     }

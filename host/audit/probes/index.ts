@@ -10,6 +10,7 @@ import { cors } from './cors.ts';
 import { hostHeader } from './host.ts';
 import { trace } from './trace.ts';
 import { leaks } from './leaks.ts';
+import { configReview } from './config.ts';
 import { xss } from './xss.ts';
 import { ssti } from './ssti.ts';
 import { injection } from './injection.ts';
@@ -22,6 +23,6 @@ import { connections } from './connections.ts';
 // Fixed-cost server-wide probes come first and the per-route ones after, so a budget that runs
 // out on a large route table cuts the long tail rather than the framing and limit checks.
 export const PROBES: readonly Probe[] = [
-  timeouts, headers, tlsProbe, credentials, access, csrf, smuggling, limits, connections, hostHeader, trace,
+  timeouts, configReview, headers, tlsProbe, credentials, access, csrf, smuggling, limits, connections, hostHeader, trace,
   traversal, xss, ssti, injection, crlf, cors, leaks,
 ];
