@@ -260,7 +260,7 @@ describe('credentials page', () => {
     await page.click('button.confirm[data-name="sensor-1"]', { timeout: 5000 });
     await expect.poll(() => page.textContent('#credentials-status'), { timeout: 5000 }).toBe('Revoked sensor-1.');
     expect(await bearer(acc.deviceToken)).toBe(401);
-    expect(await page.locator('#credentials tbody tr', { hasText: 'sensor-1' }).textContent()).toContain('revoked');
+    await expect.poll(() => page.locator('#credentials tbody tr', { hasText: 'sensor-1' }).textContent(), { timeout: 5000 }).toContain('revoked');
     await page.click('button.rotate[data-name="sensor-2"]', { timeout: 5000 });
     const token = (await page.locator('#new-token code').textContent({ timeout: 5000 })) ?? '';
     expect(token.length).toBeGreaterThan(20);
@@ -317,7 +317,8 @@ describe('audit page', () => {
     await critical.locator('input[name="reason"]').press('Enter');
     await expect.poll(() => page.textContent('#audit-status'), { timeout: 5000 }).toMatch(/^Waived "Reflected markup/);
     expect(srv.audit!.waivers.at(-1)).toMatchObject({ fingerprint: 'c'.repeat(64), actor: 'admin', reason: 'accepted until the firmware update' });
-    expect(await page.locator('#findings tbody tr', { hasText: 'Reflected markup' }).first().textContent()).toContain('waived');
+    // The status line is set before the table is drawn again.
+    await expect.poll(() => page.locator('#findings tbody tr', { hasText: 'Reflected markup' }).first().textContent(), { timeout: 5000 }).toContain('waived');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), page.click('#download-sarif')]);
     expect(download.suggestedFilename()).toMatch(/^moat-audit-.*\.sarif$/);
     const sarif = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { version: string; runs: { results: unknown[] }[] };
