@@ -172,12 +172,12 @@ describe('clean and mutated configs', () => {
     expect(r.notes.some((n) => /parse timeout not measured/.test(n))).toBe(true);
   }, 30_000);
 
-  it('reports a module that enforces looser limits and timeouts than the config says', async () => {
+  it('reports a module that enforces looser limits, timeouts and caps than the config says', async () => {
     const cfg = demoConfig();
     cfg.web.timeouts.parse = 1000;
-    const r = await runAudit(cfg, { profile: 'quick', only: ['oversize-limits', 'slow-client-timeouts'], moduleOverrides: { uri_bytes: 12 * 1024, timeout_parse_ms: 20_000 } });
+    const r = await runAudit(cfg, { profile: 'quick', only: ['oversize-limits', 'slow-client-timeouts', 'connection-caps'], moduleOverrides: { uri_bytes: 12 * 1024, timeout_parse_ms: 20_000, client_connections: 40 } });
     const got = r.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`).sort();
-    expect(got).toEqual(['oversize-limits web.limits.uri medium', 'slow-client-timeouts web.timeouts.parse medium']);
+    expect(got).toEqual(['connection-caps web.limits.clientConnections medium', 'oversize-limits web.limits.uri medium', 'slow-client-timeouts web.timeouts.parse medium']);
   }, 30_000);
 
   it('reviews the config settings the shadow cannot measure', async () => {

@@ -38,7 +38,7 @@ export const smuggling: Probe = {
       if (!quick && ctx.profile !== 'full') continue;
       const n = ctx.nonce(6);
       const canary = `GET /?moat-canary=${n} HTTP/1.1\r\nHost: ${host}\r\nX-Moat-Audit: ${ctx.token}\r\nConnection: close\r\n\r\n`;
-      const x = await ctx.raw(build(host, ctx.token) + canary, { count: 2, waitMs: 1500 });
+      const x = await ctx.raw(build(host, ctx.token) + canary, { count: 2, waitMs: 3000 });
       if (x.error) continue;
       const first = x.responses[0];
       const target = framing(id);
