@@ -185,7 +185,7 @@ describe('self-audit through the API', () => {
     expect((await call(srv.base, who.admin, 'POST', 'audit/waive', { fingerprint: 'c'.repeat(64), reason: 'x', expires: new Date(Date.now() + 86_400_000).toISOString() })).status).toBe(404);
     const ok = await call(srv.base, who.admin, 'POST', 'audit/waive', { fingerprint: fp, reason: 'accepted for the lab', expires: new Date(Date.now() + 7 * 86_400_000).toISOString() });
     expect(ok.status).toBe(200);
-    expect(srv.audit!.waivers).toEqual([expect.objectContaining({ fingerprint: fp, actor: 'admin', reason: 'accepted for the lab' })]);
+    expect(srv.audit!.waived).toEqual([expect.objectContaining({ fingerprint: fp, actor: 'admin', reason: 'accepted for the lab' })]);
     expect(srv.oplog!.find('audit.waive').map((e) => e.outcome)).toEqual(['denied', 'failed', 'failed', 'ok']);
     const ov = (await call(srv.base, who.viewer, 'GET', 'overview')).json as { audit: { alarms: unknown[]; last: { grade: string } } };
     expect(ov.audit.alarms).toEqual([]);

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { SampleRing, readCounters } from '../host/dashboard/samples.ts';
 import { EventHub } from '../host/dashboard/events.ts';
 import { certificate } from '../host/dashboard/overview.ts';
-import { alarms, grade, findingView } from '../host/dashboard/audit-view.ts';
+import { alarms, effectiveReport, grade, findingView } from '../host/dashboard/audit-view.ts';
 import { toSarif } from '../host/dashboard/sarif.ts';
 import { buildDashboard, isStale } from '../host/dashboard/build.mjs';
 import { generateDevCert } from '../host/cert.ts';
@@ -93,6 +93,20 @@ describe('audit views', () => {
     expect(alarms({ findings: [finding({ severity: 'critical', status: 'regressed' })] })).toHaveLength(1);
     expect(findingView(finding(), false)).not.toHaveProperty('evidence');
     expect(findingView(finding(), true)).toHaveProperty('evidence');
+  });
+
+  it('applies waivers made since the last report, unless they expired', () => {
+    const report = { findings: [finding({ fingerprint: 'f1'.repeat(32) }), finding({ fingerprint: 'f2'.repeat(32) })] };
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const audit = {
+      run: async () => report, last: () => report, waive: () => {},
+      waivers: () => ({ ['f1'.repeat(32)]: { actor: 'admin', reason: 'ok', expiresAt: '2030-02-01T00:00:00Z' }, ['f2'.repeat(32)]: { actor: 'admin', reason: 'old', expiresAt: '2029-12-01T00:00:00Z' } }),
+    };
+    const r = effectiveReport(audit, now)!;
+    expect(r.findings.map((f) => f.status)).toEqual(['waived', 'new']);
+    expect(r.findings[0].waiver).toEqual({ actor: 'admin', reason: 'ok', expiresAt: '2030-02-01T00:00:00Z' });
+    expect(report.findings[0].status).toBe('new');
+    expect(effectiveReport({ ...audit, last: () => null })).toBeNull();
   });
 
   it('writes SARIF 2.1.0 with one rule per probe and waived findings suppressed', () => {

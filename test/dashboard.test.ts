@@ -316,7 +316,7 @@ describe('audit page', () => {
     await critical.locator('input[name="reason"]').fill('accepted until the firmware update');
     await critical.locator('input[name="reason"]').press('Enter');
     await expect.poll(() => page.textContent('#audit-status'), { timeout: 5000 }).toMatch(/^Waived "Reflected markup/);
-    expect(srv.audit!.waivers.at(-1)).toMatchObject({ fingerprint: 'c'.repeat(64), actor: 'admin', reason: 'accepted until the firmware update' });
+    expect(srv.audit!.waived.at(-1)).toMatchObject({ fingerprint: 'c'.repeat(64), actor: 'admin', reason: 'accepted until the firmware update' });
     // The status line is set before the table is drawn again.
     await expect.poll(() => page.locator('#findings tbody tr', { hasText: 'Reflected markup' }).first().textContent(), { timeout: 5000 }).toContain('waived');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 5000 }), page.click('#download-sarif')]);

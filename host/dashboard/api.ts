@@ -10,6 +10,7 @@ import { SampleRing, readCounters } from './samples.ts';
 import { overview } from './overview.ts';
 import { listClients, unban } from './clients.ts';
 import { AuditDesk } from './audit.ts';
+import { effectiveReport } from './audit-view.ts';
 import { changeAccount, listAccounts } from './credentials.ts';
 import { uiHandler } from './assets.ts';
 import { STRICT, problem, reply } from './reply.ts';
@@ -32,7 +33,7 @@ interface Endpoint { need: Role; action: string; run(call: Call): AppReply | Pro
 export function dashboardHandlers(deps: DashboardDeps): Record<string, Handler> {
   const hub = new EventHub({ maxStreams: deps.maxStreams, heartbeatMs: deps.heartbeatMs });
   const samples = new SampleRing(60);
-  const audit = deps.audit ? new AuditDesk(deps.audit) : null;
+  const audit = deps.audit ? new AuditDesk(deps.audit, deps.sarif ?? null) : null;
   const oplog = deps.oplog ?? null;
   let oplogErrors = 0;
 
@@ -68,7 +69,7 @@ export function dashboardHandlers(deps: DashboardDeps): Record<string, Handler> 
     overview: { need: 'viewer', action: 'dashboard.overview', run: (c) => reply(200, {
       ...overview({
         server: attach(), cfg: deps.config, startedAt: deps.startedAt, samples, tlsFailures: hub.tlsFailures,
-        report: deps.audit?.last() ?? null, auditConfigured: !!audit, evidence: roleAtLeast(c.caller.role, 'operator'),
+        report: deps.audit ? effectiveReport(deps.audit) : null, auditConfigured: !!audit, evidence: roleAtLeast(c.caller.role, 'operator'),
       }),
       oplog: oplog ? { errors: oplogErrors } : null,
       streams: { open: hub.streamCount, limit: hub.maxStreams },

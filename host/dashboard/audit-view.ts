@@ -1,6 +1,6 @@
 // How the dashboard reads a self-audit report: a grade, counts by severity, the open alarms, and
 // the findings as each role may see them (evidence can hold request bytes, so viewers get none).
-import type { FindingLike, ReportLike, Severity } from './deps.ts';
+import type { AuditLike, FindingLike, ReportLike, Severity } from './deps.ts';
 
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 const ALARM_SEVERITIES = new Set<string>(['critical', 'high']);
@@ -45,4 +45,22 @@ export function findingView(f: FindingLike, evidence: boolean) {
     fingerprint: f.fingerprint, status: f.status, ...(f.waiver ? { waiver: f.waiver } : {}),
   };
   return evidence ? { ...base, evidence: f.evidence } : base;
+}
+
+/**
+ * The last report with waivers made since it was written already applied (the audit applies them
+ * from its next run), so a waived alarm stops alarming as soon as an admin waives it.
+ */
+export function effectiveReport(audit: AuditLike, now = Date.now()): ReportLike | null {
+  const r = audit.last();
+  const waivers = audit.waivers?.() ?? {};
+  if (!r) return null;
+  return {
+    ...r,
+    findings: r.findings.map((f) => {
+      const w = Object.hasOwn(waivers, f.fingerprint) ? waivers[f.fingerprint] : undefined;
+      if (!w || f.status === 'waived' || f.status === 'fixed' || !(Date.parse(w.expiresAt) > now)) return f;
+      return { ...f, status: 'waived', waiver: { actor: w.actor, reason: w.reason, expiresAt: w.expiresAt } };
+    }),
+  };
 }

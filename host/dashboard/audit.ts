@@ -1,10 +1,10 @@
 // The self-audit through the dashboard: one run at a time (a run sends real requests at a shadow
 // instance, so two at once would only fight over the budget), waivers, and report downloads.
 import type { AppReply } from '../types.ts';
-import type { AuditLike, Profile } from './deps.ts';
+import type { AuditLike, Profile, ReportLike } from './deps.ts';
 import { readBody, type Call } from './context.ts';
 import { roleAtLeast } from '../auth/roles.ts';
-import { findingView, summary } from './audit-view.ts';
+import { effectiveReport, findingView, summary } from './audit-view.ts';
 import { toSarif } from './sarif.ts';
 import { STRICT, problem, reply, text } from './reply.ts';
 
@@ -12,16 +12,21 @@ const FINGERPRINT = /^[A-Za-z0-9:_-]{8,128}$/;
 const MAX_WAIVER_MS = 366 * 86_400_000;
 
 export class AuditDesk {
-  private running: { profile: Profile; actor: string; startedAt: string } | null = null;
+  private running: { profile: Profile | null; actor: string | null; startedAt: string | null } | null = null;
   private error: string | null = null;
 
-  constructor(private readonly audit: AuditLike) {}
+  constructor(private readonly audit: AuditLike, private readonly sarif: ((r: ReportLike) => object) | null = null) {}
+
+  /** The run this desk started, or one the audit runs by itself (its schedule). */
+  private current() {
+    return this.running ?? (this.audit.running ? { profile: null, actor: null, startedAt: null } : null);
+  }
 
   view(call: Call): AppReply {
     const evidence = roleAtLeast(call.caller.role, 'operator');
-    const r = this.audit.last();
+    const r = effectiveReport(this.audit);
     return reply(200, {
-      running: this.running, error: this.error, evidence,
+      running: this.current(), error: this.error, evidence,
       last: summary(r),
       findings: r ? r.findings.map((f) => findingView(f, evidence)) : [],
     });
@@ -38,7 +43,7 @@ export class AuditDesk {
     }
     const refused = call.deny(profile === 'full' ? 'admin' : 'operator', 'audit.run', profile);
     if (refused) return refused;
-    if (this.running) {
+    if (this.current()) {
       call.record('audit.run', 'failed', profile, { reason: 'already running' });
       return problem(409, 'an audit is already running');
     }
@@ -99,7 +104,7 @@ export class AuditDesk {
     const r = this.audit.last();
     if (!r) return problem(404, 'no audit report yet');
     const stamp = (r.finishedAt ?? new Date().toISOString()).replace(/[^0-9T]/g, '').slice(0, 15);
-    const body = JSON.stringify(format === 'sarif' ? toSarif(r) : r, null, 2);
+    const body = JSON.stringify(format === 'sarif' ? (this.sarif ?? toSarif)(r) : r, null, 2);
     return {
       status: 200,
       fields: [['Content-Type', format === 'sarif' ? 'application/sarif+json' : 'application/json; charset=utf-8'], ...STRICT,

@@ -51,6 +51,10 @@ export interface AuditLike {
   run(profile: Profile, actor: string): Promise<ReportLike>;
   last(): ReportLike | null;
   waive(fingerprint: string, actor: string, reason: string, expiresAt: string): unknown;
+  /** True while any run goes on, scheduled ones included. */
+  readonly running?: boolean;
+  /** Waivers by fingerprint, including those not yet applied to the last report. */
+  waivers?(): Record<string, { actor: string; reason: string; expiresAt: string }>;
 }
 
 export interface OpEntryLike {
@@ -71,6 +75,8 @@ export interface DashboardDeps {
   /** Path of the users file (config auth.users), or null: the credentials page is not configured. */
   users: string | null;
   audit?: AuditLike | null;
+  /** The audit's own SARIF writer (host/audit/format-sarif.ts); the dashboard has a plain one otherwise. */
+  sarif?: ((report: ReportLike) => object) | null;
   oplog?: OpLogLike | null;
   /** Epoch ms the server started (uptime). */
   startedAt: number;

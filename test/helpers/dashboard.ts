@@ -49,24 +49,27 @@ export function finding(over: Partial<FindingLike> = {}): FindingLike {
   };
 }
 
-/** An audit stand-in: run() takes `runMs` and then reports `findings`. */
+/** An audit stand-in: run() takes `runMs` and then reports `findings`; waivers apply from the next run, as in host/audit. */
 export class FakeAudit implements AuditLike {
   report: ReportLike | null = null;
   runs: { profile: Profile; actor: string }[] = [];
-  waivers: { fingerprint: string; actor: string; reason: string; expiresAt: string }[] = [];
+  waived: { fingerprint: string; actor: string; reason: string; expiresAt: string }[] = [];
   constructor(public findings: FindingLike[], public runMs = 300) {}
   async run(profile: Profile, actor: string): Promise<ReportLike> {
     this.runs.push({ profile, actor });
     const startedAt = new Date().toISOString();
     await new Promise((r) => setTimeout(r, this.runMs));
-    this.report = { findings: this.findings.map((f) => ({ ...f })), profile, actor, startedAt, finishedAt: new Date().toISOString(), aborted: null, version: '0.1.0' };
+    const w = this.waivers();
+    const findings = this.findings.map((f) => (Object.hasOwn(w, f.fingerprint) ? { ...f, status: 'waived', waiver: w[f.fingerprint] } : { ...f }));
+    this.report = { findings, profile, actor, startedAt, finishedAt: new Date().toISOString(), aborted: null, version: '0.1.0' };
     return this.report;
   }
   last() { return this.report; }
   waive(fingerprint: string, actor: string, reason: string, expiresAt: string) {
-    this.waivers.push({ fingerprint, actor, reason, expiresAt });
-    const f = this.report?.findings.find((x) => x.fingerprint === fingerprint);
-    if (f) { f.status = 'waived'; f.waiver = { actor, reason, expiresAt }; }
+    this.waived.push({ fingerprint, actor, reason, expiresAt });
+  }
+  waivers() {
+    return Object.fromEntries(this.waived.map((w) => [w.fingerprint, { actor: w.actor, reason: w.reason, expiresAt: w.expiresAt }]));
   }
 }
 

@@ -12,7 +12,7 @@ interface Finding {
   waiver?: { actor: string; reason: string; expiresAt: string };
 }
 interface AuditView {
-  running: { profile: string; actor: string; startedAt: string } | null;
+  running: { profile: string | null; actor: string | null; startedAt: string | null } | null;
   error: string | null;
   last: { grade: string; counts: Record<string, number>; profile: string | null; actor: string | null; finishedAt: string | null; aborted: string | null } | null;
   findings: Finding[];
@@ -73,8 +73,10 @@ export const auditPage: Page = {
       clear(progress);
       for (const b of buttons) b.disabled = v.running !== null;
       if (v.running) {
+        const r = v.running;
         progress.append(h('p', {}, h('progress', { 'aria-label': 'Audit in progress' }), ' ',
-          `The ${v.running.profile} audit started by ${v.running.actor} is running since `, time(v.running.startedAt), '.'));
+          r.profile ? `The ${r.profile} audit started by ${r.actor ?? 'the schedule'} is running` : 'A scheduled audit is running',
+          r.startedAt ? h('span', {}, ' since ', time(r.startedAt)) : '', '.'));
         wasRunning = true;
         poll = setTimeout(() => { void load(); }, 1000);
       } else if (wasRunning) {
