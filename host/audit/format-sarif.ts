@@ -13,7 +13,7 @@ const camel = (id: string) => id.split('-').map((w) => w[0].toUpperCase() + w.sl
 
 export function formatSarif(r: Report, probes: readonly Probe[] = PROBES): object {
   const used = new Set(r.findings.map((f) => f.probe));
-  const rules = probes.filter((p) => used.has(p.id) || r.probes.some((x) => x.id === p.id)).map((p) => {
+  const rules = probes.filter((p) => used.has(p.id) || (r.probes ?? []).some((x) => x.id === p.id)).map((p) => {
     const cwes = [...new Set([p.cwe, ...r.findings.filter((f) => f.probe === p.id).map((f) => f.cwe)])];
     return {
       id: p.id,
