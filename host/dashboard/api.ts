@@ -2,6 +2,20 @@
 // (role viewer at least) and CSRF-checked every unsafe request; each endpoint here checks the role
 // it needs itself, because the UI hiding a button is no protection. Every POST and every refusal
 // goes to the operation log.
+//
+//   GET  features                 viewer    who is calling, what is configured (audit, oplog, credentials, tls)
+//   GET  overview                 viewer    uptime, memory, connections, rates, TLS, audit grade and alarms
+//   GET  events?since&limit       viewer    recent security events (a ring of 500)
+//   GET  events/stream            viewer    the same, live, as server-sent events (Last-Event-ID or ?since)
+//   GET  clients                  operator  the defense's client table
+//   POST clients/unban {address}  operator
+//   GET  audit                    viewer    last report (evidence for operator+), running run, error
+//   POST audit/run {profile}      operator for quick, admin for full
+//   POST audit/waive {fingerprint, reason, expires}   admin
+//   GET  audit/report?format=json|sarif   operator   as a download
+//   GET  credentials              admin     accounts, never secrets
+//   POST credentials/revoke {name}, credentials/rotate {name}   admin (rotate answers the new token once)
+//   GET  oplog?from&limit         admin
 import type { AppReply, AppRequest, Handler, RouteSpec } from '../types.ts';
 import type { DashboardDeps, MoatServerLike } from './deps.ts';
 import { makeCall, type Call } from './context.ts';
