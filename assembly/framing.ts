@@ -2,9 +2,9 @@
 // fixed order so that the verdict never depends on the order or the split of the fields.
 import { cfg, C_BODY, C_FORM, C_UPLOAD } from './config';
 import {
-  E_HOST_MISSING, E_TE_HTTP10, E_TE_CL, E_TE_BAD, E_TE_CODING, E_BODY_LARGE, E_RATE_LIMIT,
+  E_HOST_MISSING, E_TE_HTTP10, E_TE_CL, E_TE_BAD, E_TE_CODING, E_BODY_LARGE, E_RATE_LIMIT, E_BANNED,
 } from './errors';
-import { clientOf, count, delayOf, rejectLeft, CT_REQUESTS, RM_REJECT } from './defense';
+import { clientOf, count, banned, delayOf, rejectLeft, CT_REQUESTS, RM_REJECT } from './defense';
 import {
   O_REMAINING, O_LIMIT, O_RFLAGS, O_HBYTES, O_HCOUNT, R_V11, R_HOST, R_CL, R_TE, R_TE_TWICE,
   R_TE_LAST, R_TE_OTHER, R_TE_SYNTAX, R_CONN_CLOSE, R_CONN_KEEP, R_FORM, R_UPLOAD, R_KEEP_ALIVE,
@@ -35,6 +35,7 @@ export function headDone(): void {
   const s = ctx.slot;
   if ((f & R_CL) && load<u64>(s + O_REMAINING) > <u64>limit) { ctx.fail(E_BODY_LARGE); return; }
   const e = clientOf(ctx.slotNo, ctx.now);
+  if (banned(e, ctx.now)) { ctx.fail(E_BANNED); return; }   // banned on another connection since
   if (count(e, CT_REQUESTS, ctx.slotNo, ctx.now) & (1 << RM_REJECT)) {
     setResult(9, (rejectLeft + 999) / 1000);   // Retry-After: the rest of the rule's window
     ctx.fail(E_RATE_LIMIT);

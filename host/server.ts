@@ -208,7 +208,8 @@ export class MoatServer {
       this.log.error('warn', 'security events lost (ring overrun)', { lost });
     }
     for (const ev of events) {
-      const client = this.conns.get(ev.slot)?.client.address || this.addressOf(ev.client);
+      // By the event's own client hash: the slot may belong to another client by now.
+      const client = this.addressOf(ev.client);
       const base = { time: Date.now(), code: ev.code, slot: ev.slot, client };
       if (ev.kind === EventKind.DEFENSE) {
         const remedy = REMEDY_NAMES[ev.code >> 8] ?? String(ev.code >> 8), rule = this.opts.rules?.[ev.code & 0xff];

@@ -117,6 +117,17 @@ describe('defense in the module (V8)', () => {
     const expired = [...m.expired(2)].map(({ slot, result }) => [slot, result.verdict, result.status, result.code]);
     expect(expired).toEqual([[b, Verdict.CLOSE, 0, 48]]);
     expect([...m.expired(3)]).toEqual([]);                      // reported once
+    for (const s of [a, b, other]) m.close(s);
+  });
+
+  it('a request on another open connection of a just-banned client gets no answer, even before the tick', () => {
+    m.configure(words([['badRequests', 0, 10_000, 'ban', 60_000]]));
+    const a = m.open(7, false, 0), b = m.open(7, false, 0), other = m.open(8, false, 0);
+    expect(feed(m, b, GOOD, 1).verdict & Verdict.DONE).toBe(Verdict.DONE);
+    expect(feed(m, a, BAD, 2).verdict).toBe(Verdict.CLOSE);
+    const r = feed(m, b, GOOD, 3);
+    expect([r.verdict, r.status, r.code]).toEqual([Verdict.CLOSE, 0, 48]);
+    expect(feed(m, other, GOOD, 4).verdict & Verdict.DONE).toBe(Verdict.DONE);
     expect(feed(m, other, GOOD, 4).verdict & Verdict.DONE).toBe(Verdict.DONE);
     for (const s of [a, b, other]) m.close(s);
   });

@@ -62,7 +62,7 @@ describe('bans', () => {
 
     // The other client keeps making normal requests on its keep-alive connection while the flood
     // runs. (One connection: a fresh one could take the slot the ban freed before the tick logs the
-    // ban, which the it.fails test below is about.)
+    // ban, which the slot-reuse test below is about.)
     const first = await exchange(port, get('/api/status'), sockets, { from: '127.0.0.3', keep: true });
     expect(first.res?.status).toBe(200);
     const good: number[] = [];
@@ -102,12 +102,10 @@ describe('bans', () => {
     await expectServed(port, '127.0.0.3');               // and on a fresh connection
   });
 
-  // BUG (host/server.ts, drainEvents): the entry's client is taken from whichever connection holds
-  // the event's slot when the tick drains the ring (`this.conns.get(ev.slot)?.client.address`),
-  // not from the client the event is about (ev.client, the banned client's hash). A slot freed by
-  // the ban and taken by another client before the next tick (≤ 100 ms) gets the ban blamed on
-  // that other client. `it.fails` records the bug; make it `it` once drainEvents is fixed.
-  it.fails('the defense entry names the banned client even when another client takes its slot before the tick', async () => {
+  // Regression: the entry's client once came from whichever connection held the event's slot when
+  // the tick drained the ring; a slot freed by the ban and taken by another client before the next
+  // tick got the ban blamed on that other client. The address now comes from the event's hash.
+  it('the defense entry names the banned client even when another client takes its slot before the tick', async () => {
     const logs = tempLogs();
     const r = await start({
       web: { routes: ROUTES },
@@ -262,13 +260,9 @@ describe('a full client table', () => {
     expect(full[0]).toMatchObject({ kind: 'clients_full', reason: 'client_table_full', severity: 'high', client: '127.0.0.4' });
   });
 
-  // BUG (assembly/defense.ts lookup(), reached through clientOf() from tick() and from every
-  // request): a client that found no record keeps its slot's O_CIDX at 0, so every later
-  // clientOf() looks it up again and emits another EV_CLIENTS_FULL — one per request plus one per
-  // open connection on every 100 ms tick — where defense.ts promises "one EV_CLIENTS_FULL event".
-  // A few idle connections then flood the event ring (events lost) and the security log.
-  // `it.fails` records the bug; make it `it` once a newcomer is reported once.
-  it.fails('… and is reported once, not on every request and tick', async () => {
+  // Regression: a client that found no record was looked up again (and reported again) on every
+  // request and tick; its slot now remembers that it is untracked.
+  it('… and is reported once, not on every request and tick', async () => {
     expect(await fullTable()).toHaveLength(1);
   });
 });
@@ -324,7 +318,7 @@ describe('a 404 scanner', () => {
       expect(x.res?.status).toBe(404);
       if (i <= 3) expect(x.ms).toBeLessThan(250);
     }
-    // (Logged before another client connects: see the it.fails test on slot reuse.)
+    // (Logged before another client connects: see the slot-reuse test.)
     const delay = await securityEntry(logs.security, (e) => e.kind === 'defense' && e.remedy === 'delay', 2000, 'the delay');
     expect(delay).toMatchObject({ client: '127.0.0.2', severity: 'medium', rule: 'rule 0: notFound > 3 per 10 secs -> delay for 10 secs' });
     // Now every answer to the scanner waits moat.defense.delay; another client's 404 does not.

@@ -96,21 +96,22 @@ export class Access {
     const creds = await readCredentials(req);
     if (!creds) return errorReply(400, 'expected {"user": "...", "password": "..."}');
     if (!users || !sessions) {
-      this.event(req, 'login_without_accounts', 'low', creds.user);
+      this.event(req, 'login_without_accounts', 'low');
       return errorReply(401, 'invalid_credentials');
     }
     const now = this.now();
     const gate = throttle.check(creds.user, now);
     if (!gate.allowed) {
       this.o.onLogin?.('throttled');
-      this.event(req, 'login_throttled', 'medium', creds.user);
+      this.event(req, 'login_throttled', 'medium', users.principal(creds.user) ? creds.user : '(unknown account)');
       return errorReply(429, 'login_throttled', [['Retry-After', String(gate.retryAfterS)]]);
     }
     const p = await users.login(creds.user, creds.password);
     if (!p) {
       throttle.failure(creds.user, now);
       this.o.onLogin?.('failed');
-      this.event(req, 'login_failed', 'medium', creds.user);
+      // An unknown name is not logged: it may be a password typed into the wrong field.
+      this.event(req, 'login_failed', 'medium', users.principal(creds.user) ? creds.user : '(unknown account)');
       return errorReply(401, 'invalid_credentials');
     }
     throttle.success(creds.user);
