@@ -22,7 +22,7 @@ export { ConfigError } from './units.ts';
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('./default-config.json5', import.meta.url));
 /** Handler names a config may use unless the caller passes its own list. */
-export const DEFAULT_HANDLERS: readonly string[] = ['file', 'status', 'echo', 'login', 'logout', 'session', 'metrics'];
+export const DEFAULT_HANDLERS: readonly string[] = ['file', 'status', 'echo', 'login', 'logout', 'session', 'metrics', 'dashboard-api', 'dashboard-ui'];
 
 export interface ConfigOptions {
   /** Handler names routes may use (default DEFAULT_HANDLERS). */
@@ -161,7 +161,7 @@ function build(raw: unknown, baseDir: string, handlers: readonly string[]): Moat
     fail(`web.listen[${https}]`, (w.listen as unknown[])[https], 'https needs the tls section (certificate and key)');
   }
 
-  const lg = section(root.log, 'log', ['access', 'error', 'security']);
+  const lg = section(root.log, 'log', ['access', 'error', 'security', 'operations']);
   const access = section(lg.access, 'log.access', ['path', 'format']);
   const error = section(lg.error, 'log.error', ['path', 'level']);
   const security = section(lg.security, 'log.security', ['path']);
@@ -169,29 +169,34 @@ function build(raw: unknown, baseDir: string, handlers: readonly string[]): Moat
     access: { path: parseLogPath(access.path, 'log.access.path', baseDir), format: parseEnum(access.format, 'log.access.format', ['common', 'json'] as const) },
     error: { path: parseLogPath(error.path, 'log.error.path', baseDir), level: parseEnum(error.level, 'log.error.level', ['error', 'warn', 'info', 'debug'] as const) },
     security: { path: parseLogPath(security.path, 'log.security.path', baseDir) },
+    operations: { path: parseFilePath(section(lg.operations, 'log.operations', ['path']).path, 'log.operations.path', baseDir) },
   };
 
   const a = section(root.auth, 'auth', ['users', 'login']);
   const login = section(a.login, 'auth.login', ['failures', 'window', 'lock']);
   const auth: MoatConfig['auth'] = {
-    users: a.users === null ? null : parseLogPath(a.users, 'auth.users', baseDir),
+    users: parseFilePath(a.users, 'auth.users', baseDir),
     login: {
       failures: parseCount(login.failures, 'auth.login.failures'),
       window: parseDuration(login.window, 'auth.login.window', { infinite: false }),
       lock: parseDuration(login.lock, 'auth.login.lock', { infinite: false }),
     },
   };
-  if (auth.users === 'stdout' || auth.users === 'stderr') fail('auth.users', a.users, 'must be a file path or null');
   if (auth.login.failures < 1) fail('auth.login.failures', login.failures, 'must be at least 1');
   if (sessions.sameSite === 'None') fail('web.sessions.sameSite', s.sameSite, '"None" sends the session cookie on cross-site requests; use "Strict" or "Lax"');
 
-  const m = section(root.moat, 'moat', ['stealth', 'defense']);
+  const m = section(root.moat, 'moat', ['stealth', 'defense', 'audit']);
+  const au = section(m.audit, 'moat.audit', ['schedule', 'state']);
   const cfg: MoatConfig = {
     web: { listen, documents, index, limits, timeouts, headers, routes, sessions },
     tls,
     log,
     auth,
-    moat: { stealth: parseBool(m.stealth, 'moat.stealth'), defense: parseDefense(m.defense, 'moat.defense') },
+    moat: {
+      stealth: parseBool(m.stealth, 'moat.stealth'),
+      defense: parseDefense(m.defense, 'moat.defense'),
+      audit: { schedule: parseBool(au.schedule, 'moat.audit.schedule'), state: parseFilePath(au.state, 'moat.audit.state', baseDir) },
+    },
   };
   compile(cfg, l);
   return cfg;
@@ -260,6 +265,12 @@ function parseFile(v: unknown, path: string, baseDir: string, mustExist: boolean
     if (!st.isFile()) fail(path, v, `not a file: ${abs}`);
   }
   return abs;
+}
+
+/** A file the server writes (its folder must exist), or null. */
+function parseFilePath(v: unknown, path: string, baseDir: string): string | null {
+  if (v === 'stdout' || v === 'stderr') fail(path, v, 'must be a file path or null');
+  return parseLogPath(v, path, baseDir);
 }
 
 function parseLogPath(v: unknown, path: string, baseDir: string): string | null {

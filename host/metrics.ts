@@ -18,6 +18,7 @@ export class Metrics {
   private readonly refused: Counter = new Map();      // connections refused at accept, by reason
   private readonly defense: Counter = new Map();      // rules tripped, by remedy
   private readonly logins: Counter = new Map();       // by outcome
+  private readonly alarms: Counter = new Map();       // self-audit alarms, by severity
   eventsLost = 0;
 
   response(status: number): void { bump(this.requests, String(status)); }
@@ -25,9 +26,10 @@ export class Metrics {
   refusal(reason: string): void { bump(this.refused, reason); }
   remedy(name: string): void { bump(this.defense, name); }
   login(outcome: 'ok' | 'failed' | 'throttled' | 'session_limit'): void { bump(this.logins, outcome); }
+  auditAlarm(severity: string): void { bump(this.alarms, severity); }
 
   /** Count recorded for one label value (tests and the dashboard read single figures). */
-  value(family: 'requests' | 'rejections' | 'refused' | 'defense' | 'logins', label: string): number {
+  value(family: 'requests' | 'rejections' | 'refused' | 'defense' | 'logins' | 'alarms', label: string): number {
     return this[family].get(label) ?? 0;
   }
 
@@ -38,6 +40,7 @@ export class Metrics {
     family(out, 'moat_connections_refused_total', 'counter', 'Connections closed at accept (bans, limits), by reason.', 'reason', this.refused);
     family(out, 'moat_defense_actions_total', 'counter', 'Defense rules tripped, by remedy.', 'remedy', this.defense);
     family(out, 'moat_logins_total', 'counter', 'Login attempts, by outcome.', 'outcome', this.logins);
+    family(out, 'moat_audit_alarms_total', 'counter', 'Self-audit alarms (new or regressed high/critical findings), by severity.', 'severity', this.alarms);
     gauge(out, 'moat_bans_total', 'counter', 'Clients banned by a defense rule.', this.defense.get('ban') ?? 0);
     gauge(out, 'moat_security_events_lost_total', 'counter', 'Security events the module ring overwrote before the host read them.', this.eventsLost);
     gauge(out, 'moat_connections_active', 'gauge', 'Open client connections.', g.connections);

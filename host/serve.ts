@@ -12,28 +12,47 @@ import { staticHandler } from './static.ts';
 import { tlsOptions } from './tls.ts';
 import { createLogger } from './log.ts';
 import { demoHandlers } from './app.ts';
+import { AuditService } from './audit/service.ts';
+import { formatSarif } from './audit/format-sarif.ts';
+import type { Report } from './audit/types.ts';
+import { OpLog } from './oplog.ts';
+import { dashboardHandlers } from './dashboard/api.ts';
 import type { Handler, MoatConfig } from './types.ts';
 import type { ModuleConfig } from './module.ts';
 
-export interface Running { server: MoatServer; close(graceMs?: number): Promise<void> }
+export interface Running { server: MoatServer; audit: AuditService | null; close(graceMs?: number): Promise<void> }
 
 export interface StartOptions {
   /** Application handlers beside the demo ones, by route handler name. */
   handlers?: Record<string, Handler>;
   /** Module config words that win over the config file's (tests use short deadlines). */
   moduleOverrides?: Partial<ModuleConfig>;
-  /** Self-audit token (host/audit's shadow instance): loopback requests carrying it are audit requests. */
+  /** Self-audit token (host/audit's shadow instance): loopback requests carrying it are audit requests.
+   *  A shadow runs no audit of its own and writes no operation log. */
   auditToken?: string;
 }
 
+const DAY_MS = 86_400_000;
+
 export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}): Promise<Running> {
+  const startedAt = Date.now();
   const logger = createLogger(cfg.log);
   const metrics = new Metrics();
+  const shadow = opts.auditToken !== undefined;
+  const oplog = !shadow && cfg.log.operations?.path ? OpLog.open(cfg.log.operations.path) : null;
+  let server: MoatServer | undefined;
+  const audit = shadow ? null : new AuditService({
+    config: cfg, handlers: opts.handlers, moduleOverrides: opts.moduleOverrides, statePath: cfg.moat.audit.state,
+    onAlarm: (f) => {
+      metrics.auditAlarm(f.severity);
+      const e = { kind: 'audit', reason: f.probe, client: 'moat-audit', severity: f.severity, rule: `${f.title} (${f.target})` };
+      if (server) server.securityEvent(e); else logger.security({ time: Date.now(), code: 0, slot: 0xff, ...e });
+    },
+  });
   const sessions = cfg.web.sessions.enable
     ? new SessionStore({ max: cfg.web.limits.sessions, idleMs: cfg.web.sessions.timeout === Infinity ? 2 ** 31 - 1 : cfg.web.sessions.timeout })
     : null;
   const login = cfg.auth.login;
-  let server: MoatServer | undefined;
   const access = new Access({
     users: cfg.auth.users ? UserStore.load(cfg.auth.users) : null,
     sessions,
@@ -55,6 +74,10 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
         bufferedBytes: server?.bufferedBytes() ?? 0,
       }),
     }),
+    ...dashboardHandlers({
+      server: () => server, config: cfg, users: cfg.auth.users, audit, oplog,
+      sarif: (r) => formatSarif(r as unknown as Report), startedAt,
+    }),
     ...opts.handlers,
   };
   if (cfg.web.documents) handlers.file = staticHandler({ root: cfg.web.documents, index: cfg.web.index });
@@ -73,11 +96,15 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
   // Expired sessions leave the table even when nobody presents them again.
   const sweep = setInterval(() => sessions?.sweep(Date.now()), 60_000);
   sweep.unref();
+  const unschedule = audit && cfg.moat.audit.schedule ? audit.schedule({ quickDailyMs: DAY_MS, fullWeeklyMs: 7 * DAY_MS }) : null;
   const running = server;
   return {
     server: running,
+    audit,
     async close(graceMs = 5000) {
       clearInterval(sweep);
+      unschedule?.();
+      audit?.stop();
       await running.close(graceMs);
       await logger.close();
     },

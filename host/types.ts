@@ -42,6 +42,8 @@ export interface MoatConfig {
     access: { path: string | null; format: 'common' | 'json' };
     error: { path: string | null; level: 'error' | 'warn' | 'info' | 'debug' };
     security: { path: string | null };
+    /** The operators' hash-chained operation log (host/oplog.ts); null = none. */
+    operations?: { path: string | null };
   };
   auth: {
     /** Absolute path of the users file (`moat user`), or null: no accounts, every role-bound route answers 401. */
@@ -49,7 +51,12 @@ export interface MoatConfig {
     /** Per-account login throttle (the module's rules throttle per client address). */
     login: { failures: number; window: Millis; lock: Millis };
   };
-  moat: { stealth: boolean; defense: DefenseConfig };
+  moat: {
+    stealth: boolean;
+    defense: DefenseConfig;
+    /** The self-audit (host/audit): scheduled runs and where finding statuses and waivers are kept. */
+    audit: { schedule: boolean; state: string | null };
+  };
 }
 
 export type DefenseCounterName = 'requests' | 'badRequests' | 'limitHits' | 'notFound' | 'authFailures' | 'errors' | 'connections';

@@ -53,7 +53,7 @@ describe('moat config check', () => {
     const r = moat('check', DEFAULT);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`${DEFAULT}: ok\n  listen: http://127.0.0.1:8080\n`);
-    expect(r.stdout).toContain('  routes: /api/status GET → status, /api/echo POST → echo, /auth/login POST → login, /auth/logout POST → logout, /auth/session GET → session, /metrics GET → metrics (operator), / GET|HEAD → file\n');
+    expect(r.stdout).toContain('  routes: /api/status GET → status, /api/echo POST → echo, /auth/login POST → login, /auth/logout POST → logout, /auth/session GET → session, /metrics GET → metrics (operator), /_moat/api/ GET|HEAD|POST → dashboard-api (viewer), /_moat/ GET|HEAD → dashboard-ui, / GET|HEAD → file\n');
   });
 
   const BAD: [string, string, (f: string) => string][] = [

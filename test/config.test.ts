@@ -125,7 +125,7 @@ const BAD: [string, unknown, string | (() => string)][] = [
   ['HSTS in headers', headers({ 'Strict-Transport-Security': 'max-age=31536000' }), 'web.headers["Strict-Transport-Security"]: "max-age=31536000" — use tls.hsts so it is sent on TLS only'],
   ['one field twice', headers({ 'X-A': '1', 'x-a': '2' }), 'web.headers["x-a"]: "2" — the same field as web.headers["X-A"]'],
   // routes
-  ['an unknown handler', routes([{ match: '/', handler: 'cgi' }]), 'web.routes[0].handler: "cgi" — unknown handler (known: file, status, echo, login, logout, session, metrics)'],
+  ['an unknown handler', routes([{ match: '/', handler: 'cgi' }]), 'web.routes[0].handler: "cgi" — unknown handler (known: file, status, echo, login, logout, session, metrics, dashboard-api, dashboard-ui)'],
   ['a lower-case method', routes([{ match: '/', methods: ['get'], handler: 'file' }]), 'web.routes[0].methods[0]: "get" — methods are case-sensitive: write "GET"'],
   ['a method that is not a token', routes([{ match: '/', methods: ['GET', 'PO ST'], handler: 'file' }]), 'web.routes[0].methods[1]: "PO ST" — a method must be a token (letters, digits and !#$%&\'*+-.^_`|~)'],
   ['an empty method list', routes([{ match: '/', methods: [], handler: 'file' }]), 'web.routes[0].methods: [] — needs at least one method (leave it out for any)'],
@@ -179,7 +179,7 @@ describe('bad configs: one exact line each', () => {
 
   it('handler names come from the caller', () => {
     const cfg = routes([{ match: '/x', handler: 'custom' }]);
-    expect(errorOf(() => validateConfig(cfg, { baseDir: dir }))).toBe('web.routes[0].handler: "custom" — unknown handler (known: file, status, echo, login, logout, session, metrics)');
+    expect(errorOf(() => validateConfig(cfg, { baseDir: dir }))).toBe('web.routes[0].handler: "custom" — unknown handler (known: file, status, echo, login, logout, session, metrics, dashboard-api, dashboard-ui)');
     expect(validateConfig(cfg, { baseDir: dir, handlers: ['file', 'custom'] }).web.routes).toEqual([{ match: '/x', methods: null, handler: 'custom', role: null }]);
   });
 });
@@ -282,11 +282,13 @@ describe('the embedded default', () => {
       { match: '/auth/logout', methods: ['POST'], handler: 'logout', role: null },
       { match: '/auth/session', methods: ['GET'], handler: 'session', role: null },
       { match: '/metrics', methods: ['GET'], handler: 'metrics', role: 'operator' },
+      { match: '/_moat/api/', methods: ['GET', 'HEAD', 'POST'], handler: 'dashboard-api', role: 'viewer' },
+      { match: '/_moat/', methods: ['GET', 'HEAD'], handler: 'dashboard-ui', role: null },
       { match: '/', methods: ['GET', 'HEAD'], handler: 'file', role: null },
     ]);
     expect(cfg.web.sessions).toEqual({ cookie: 'moat-session', enable: true, sameSite: 'Strict', timeout: 3600000 });
     expect(cfg.tls).toBeNull();
-    expect(cfg.log).toEqual({ access: { path: 'stdout', format: 'common' }, error: { path: 'stderr', level: 'info' }, security: { path: 'stderr' } });
+    expect(cfg.log).toEqual({ access: { path: 'stdout', format: 'common' }, error: { path: 'stderr', level: 'info' }, security: { path: 'stderr' }, operations: { path: null } });
     expect(cfg.auth).toEqual({ users: null, login: { failures: 5, window: 900000, lock: 60000 } });
     const ban = (counter: string, over: number, per: number, minutes: number) => ({ counter, over, per, remedy: 'ban', for: minutes * 60000, severity: 'high' });
     expect(cfg.moat).toEqual({
@@ -300,6 +302,7 @@ describe('the embedded default', () => {
           { counter: 'errors', over: 50, per: 60000, remedy: 'alert', for: 0, severity: 'high' },
         ],
       },
+      audit: { schedule: true, state: null },
     });
   });
 

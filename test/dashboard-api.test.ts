@@ -232,7 +232,7 @@ describe('security events', () => {
     await fetch(`${srv.base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'nobody-here', password: 'wrong password!' }) });
     await waitFor(() => text.includes('"reason":"login_failed"') && text.includes(': heartbeat'), 3000, 'the event and a heartbeat on the stream');
     const m = /id: (\d+)\nevent: security\ndata: (\{.*"login_failed".*\})\n\n/.exec(text);
-    expect(JSON.parse(m![2])).toMatchObject({ kind: 'auth', reason: 'login_failed', user: 'nobody-here', client: '127.0.0.1' });
+    expect(JSON.parse(m![2])).toMatchObject({ kind: 'auth', reason: 'login_failed', user: '(unknown account)', client: '127.0.0.1' });
     const list = await call(srv.base, who.viewer, 'GET', 'events');
     expect((list.json as { events: { reason: string }[] }).events.some((e) => e.reason === 'login_failed')).toBe(true);
     ac.abort();

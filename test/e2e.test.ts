@@ -660,7 +660,7 @@ describe('config errors: moat serve --config FILE exits 1 with one line naming k
     [`{web: {listen: ['https://127.0.0.1:0']}}`, 'web.listen[0]', '"https://127.0.0.1:0"', 'https needs the tls section (certificate and key)'],
     [`{web: {headers: {'Content-Length': '5'}}}`, 'web.headers["Content-Length"]', '"5"', 'a framing field: the module writes it'],
     [`{web: {routes: [{match: '/x', handler: 'status', methods: ['get']}]}}`, 'web.routes[0].methods[0]', '"get"', 'methods are case-sensitive: write "GET"'],
-    [`{web: {routes: [{match: '/x', handler: 'nope'}]}}`, 'web.routes[0].handler', '"nope"', 'unknown handler (known: file, status, echo, login, logout, session, metrics)'],
+    [`{web: {routes: [{match: '/x', handler: 'nope'}]}}`, 'web.routes[0].handler', '"nope"', 'unknown handler (known: file, status, echo, login, logout, session, metrics, dashboard-api, dashboard-ui)'],
     [`{log: {access: {format: 'xml'}}}`, 'log.access.format', '"xml"', 'must be one of "common", "json"'],
     [`{moat: {stealth: 'yes'}}`, 'moat.stealth', '"yes"', 'must be true or false'],
     [`{web: {sessions: {sameSite: 'lax'}}}`, 'web.sessions.sameSite', '"lax"', 'must be one of "Strict", "Lax", "None"'],
