@@ -71,7 +71,10 @@ if (!existsSync(WASM)) fail(`${show(WASM)} is missing after host/build.mjs`);
 const wasm = readFileSync(WASM);
 if (!WebAssembly.validate(wasm)) fail(`${show(WASM)} is not a valid WebAssembly module`);
 
-// 2. What gets embedded.
+// 2. What gets embedded: the dashboard's built files too (the bundle has no build/ folder).
+const { buildDashboard, isStale: dashboardStale, FILES: DASHBOARD_FILES, OUT_DIR: DASHBOARD_DIR } = await import("./dashboard/build.mjs");
+if (dashboardStale()) await buildDashboard();
+const dashboard = Object.fromEntries(DASHBOARD_FILES.map((f) => [f, readFileSync(join(DASHBOARD_DIR, f)).toString("base64")]));
 const defaultConfig = existsSync(DEFAULT_CONFIG) ? readFileSync(DEFAULT_CONFIG, "utf8") : undefined;
 const hasSite = existsSync(SITE) && statSync(SITE).isDirectory();
 
@@ -81,6 +84,7 @@ const embeddedSource = [
   `import { fileURLToPath as __moatPath } from "node:url";`,
   `globalThis.__MOAT_WASM_B64__ = ${JSON.stringify(wasm.toString("base64"))};`,
   defaultConfig === undefined ? "" : `globalThis.__MOAT_DEFAULT_CONFIG__ = ${JSON.stringify(defaultConfig)};`,
+  `globalThis.__MOAT_DASHBOARD__ = ${JSON.stringify(dashboard)};`,
   hasSite ? `globalThis.__MOAT_SITE_DIR__ = __moatPath(new URL("./site/", import.meta.url));` : "",
 ].join("\n");
 // ESM evaluates imports in order: the embedded globals exist before any host module runs.

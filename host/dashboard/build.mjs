@@ -55,7 +55,8 @@ export async function buildDashboard(outDir = OUT_DIR) {
   return js.length;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// (Not when bundled into dist/moat.mjs, where import.meta.url is the bundle's own.)
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && import.meta.url.endsWith('/dashboard/build.mjs')) {
   const { gzipSync } = await import('node:zlib');
   const n = await buildDashboard();
   const gz = gzipSync(readFileSync(join(OUT_DIR, 'app.js')), { level: 9 }).length;
