@@ -180,6 +180,16 @@ describe('clean and mutated configs', () => {
     expect(got).toEqual(['connection-caps web.limits.clientConnections medium', 'oversize-limits web.limits.uri medium', 'slow-client-timeouts web.timeouts.parse medium']);
   }, 30_000);
 
+  it('quick judges a 5 s parse timeout from the module\'s config words, without waiting it out', async () => {
+    const r = await runAudit(demoConfig(), { profile: 'quick', only: ['slow-client-timeouts'], moduleOverrides: { timeout_parse_ms: 0xffffffff } });
+    expect(r.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`)).toEqual(['slow-client-timeouts web.timeouts.parse medium']);
+    expect(r.findings[0].observed).toMatch(/timeout_parse_ms = never/);
+    expect(r.probes[0].requests).toBe(0);                     // no live wait: the words prove it
+    const ok = await runAudit(demoConfig(), { profile: 'quick', only: ['slow-client-timeouts'] });
+    expect(ok.findings).toEqual([]);
+    expect(ok.notes.some((n) => /not measured live.*timeout_parse_ms word is 5000 ms/.test(n))).toBe(true);
+  }, 30_000);
+
   it('reviews the config settings the shadow cannot measure', async () => {
     const cfg = parseConfig(configText(`limits: { clientRequests: 0, connections: 6, clientConnections: 6 }, sessions: { timeout: 'infinite' }`, 'moat: { defense: { rules: [] } },'), join(tmp, 'lax.json5'));
     const r = await runAudit(cfg, { profile: 'quick', only: ['config-review'] });

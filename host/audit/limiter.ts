@@ -1,5 +1,8 @@
 // The audit's own restraint: a request budget per run, a request rate per second, and an abort
 // after repeated transport errors, so a run can never turn into a load test of the device.
+// A rate of 0 paces by concurrency alone (one request in flight at a time) within the budget: the
+// quick profile's default, since every request goes to the loopback shadow, and at 100/s the
+// pacing alone was most of a quick run's time.
 export class BudgetExhausted extends Error {
   constructor(max: number) { super(`request budget of ${max} exhausted`); this.name = 'BudgetExhausted'; }
 }
@@ -22,6 +25,7 @@ export class Limiter {
     if (this.aborted) throw new AuditAborted(this.aborted);
     if (this.used + n > this.opts.maxRequests) throw new BudgetExhausted(this.opts.maxRequests);
     this.used += n;
+    if (!(this.opts.perSecond > 0)) return;
     const gap = 1000 / this.opts.perSecond;
     const now = Date.now();
     const at = Math.max(now, this.next);

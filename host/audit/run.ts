@@ -16,6 +16,8 @@ import { sessionFor } from './session.ts';
 
 export const AUDIT_VERSION = '1';
 export const PROFILE_BUDGET: Record<Profile, number> = { quick: 150, full: 1500 };
+/** Requests per second; 0 = one at a time, unpaced (the quick profile's 150 requests to a loopback shadow). */
+export const PROFILE_RATE: Record<Profile, number> = { quick: 0, full: 200 };
 
 export interface AuditOptions {
   profile?: Profile;
@@ -35,7 +37,7 @@ export interface AuditOptions {
 export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promise<Report> {
   const profile = opts.profile ?? 'quick';
   const started = Date.now();
-  const limiter = new Limiter({ maxRequests: opts.maxRequests ?? PROFILE_BUDGET[profile], perSecond: opts.perSecond ?? (profile === 'quick' ? 100 : 200), maxErrors: opts.maxErrors ?? 8 });
+  const limiter = new Limiter({ maxRequests: opts.maxRequests ?? PROFILE_BUDGET[profile], perSecond: opts.perSecond ?? PROFILE_RATE[profile], maxErrors: opts.maxErrors ?? 8 });
   const shadow = await startShadow(cfg, { handlers: opts.handlers, moduleOverrides: opts.moduleOverrides });
   const notes: string[] = [];
   const runs: ProbeRun[] = [];
@@ -72,6 +74,7 @@ export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promis
         };
       },
       note: (t) => { notes.push(t); },
+      moduleWords: () => shadow.words(),
     });
     const take = async (rec: ProbeRun | null, n: number) => { await limiter.take(n); if (rec) rec.requests += n; };
     const routes = routeTargets(shadow.config);

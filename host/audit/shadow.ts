@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { startFromConfig, type Running } from '../serve.ts';
 import { UserStore } from '../auth/users.ts';
 import type { Handler, MoatConfig } from '../types.ts';
-import type { ModuleConfig } from '../module.ts';
+import { ConfigWord, type ConfigKey, type ModuleConfig } from '../module.ts';
 import type { Endpoint, ShadowAccounts } from './types.ts';
 
 export interface ShadowOptions {
@@ -28,7 +28,18 @@ export interface Shadow {
   token: string;
   accounts: ShadowAccounts;
   config: MoatConfig;
+  /** The config words as they sit in the shadow module's linear memory after init(). */
+  words(): ModuleConfig;
   close(): Promise<void>;
+}
+
+/** Reads the config blob back from a module's memory: what the module enforces, not what the host meant to write. */
+export function moduleWords(running: Running): ModuleConfig {
+  const x = running.server.moat.x;
+  const view = new DataView(x.memory.buffer), base = x.configPtr();
+  const out = {} as ModuleConfig;
+  for (const [k, i] of Object.entries(ConfigWord)) if (k !== 'magic') out[k as ConfigKey] = view.getUint32(base + 4 * i, true);
+  return out;
 }
 
 export const SHADOW_DEFENSE = 'defense rules off in the shadow (moduleOverrides rule_count 0) so the audit client is never banned mid-run; limits and timeouts as configured';
@@ -73,6 +84,7 @@ export async function startShadow(cfg: MoatConfig, opts: ShadowOptions = {}): Pr
     const endpoints = running.server.addresses.map((a) => ({ scheme: a.scheme, host: '127.0.0.1', port: a.port }));
     return {
       running, endpoints, token, accounts, config,
+      words: () => moduleWords(running),
       async close() {
         try { await running.close(500); } finally { rmSync(dir, { recursive: true, force: true }); }
       },

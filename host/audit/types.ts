@@ -1,5 +1,6 @@
 // The self-audit's contracts: probes, findings, the context a probe runs in, and the report.
 import type { MoatConfig, RouteSpec } from '../types.ts';
+import type { ModuleConfig } from '../module.ts';
 import type { HttpResult, Exchange, RawOptions, RequestSpec } from './http.ts';
 
 export type Profile = 'quick' | 'full';
@@ -100,6 +101,8 @@ export interface ProbeContext {
   /** Notes for the report (why something was skipped). */
   note(text: string): void;
   token: string;
+  /** The shadow module's config words, read from its linear memory (the same module bytes as live). */
+  moduleWords(): ModuleConfig;
 }
 
 export interface Probe {

@@ -28,7 +28,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function settle(ctx: ProbeContext): Promise<void> {
   const until = Date.now() + 3000;
   while (Date.now() < until) {
-    await pause(50);
+    await pause(10);
     if (!(await ctx.spend(1).then(() => true, () => false))) return;   // out of budget: nothing follows anyway
     const x = await exchangeRaw(ctx.http, buildRequest({ method: 'GET', target: '/' }, ctx.http, ctx.token), { expect: 1, waitMs: 500 });
     if (x.responses.length) return;
@@ -52,14 +52,16 @@ export const connections: Probe = {
     await ctx.spend(cap + 2);
     const held: { socket: net.Socket; closed: () => boolean }[] = [];
     try {
-      await pause(150);                                   // let earlier probes' sockets be released
+      // Earlier probes' sockets are closed by the time they resolve; a few ms lets the shadow see
+      // the close. One still held only makes a connection of ours the refused one: no false alarm.
+      await pause(20);
       for (let i = 0; i < cap; i++) held.push(await open(ctx));
-      await pause(200);
-      const refusedEarly = held.filter((h) => h.closed()).length;
       const extra = await open(ctx).catch(() => null);
       if (extra) held.push(extra);
-      // A refused connection is closed at accept; give a loaded machine a while to get there.
-      for (let waited = 0; extra && !extra.closed() && waited < 1500; waited += 50) await pause(50);
+      // A refused connection is closed at accept; poll finely (a quick run waits on this), and give
+      // a loaded machine up to 1.5 s to get there.
+      for (let waited = 0; extra && !extra.closed() && waited < 1500; waited += 5) await pause(5);
+      const refusedEarly = held.slice(0, cap).filter((h) => h.closed()).length;
       const extraRefused = !extra || extra.closed();
       const other = await exchangeRaw(ctx.http, buildRequest({ method: 'GET', target: '/' }, ctx.http, ctx.token), { localAddress: OTHER_CLIENT_ADDRESS, expect: 1, waitMs: 2000 });
       if (!extraRefused && refusedEarly === 0) {
