@@ -1,7 +1,7 @@
 // `npm run bench` (quick, about 2–3 minutes) or `npm run bench -- --full`: rebuilds build/moat.wasm
 // if its sources changed, runs every benchmark against its baseline in the same run, prints progress
 // on stderr, and writes bench/results/latest.json and bench/results/latest.md.
-// `--only=footprint,latency,throughput,memory,interpreters,mcu` runs a subset (the results then hold only those).
+// `--only=footprint,latency,throughput,memory,audit,dashboard,interpreters,mcu` runs a subset (the results then hold only those).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -12,6 +12,8 @@ import { throughput, type ThroughputOptions, type ThroughputResult } from './thr
 import type { LatencyOptions, LatencyResult } from './latency.ts';
 import type { MemoryRun } from './memory.ts';
 import { interpreters, mcu } from './mcu.ts';
+import { auditBench, type AuditOptions } from './audit.ts';
+import { dashboardBench, type DashboardOptions } from './dashboard.ts';
 import { childResult, machine, packageVersion, progress, stat, ROOT, type Stat } from './lib.ts';
 import { markdown } from './report.ts';
 
@@ -23,10 +25,14 @@ const want = (s: string) => !only || only.includes(s);
 const plan = full
   ? { latency: { runs: 15, msPerMeasure: 200, warmupMs: 500 } as LatencyOptions,
       throughput: { runs: 3, seconds: 15, warmupSeconds: 3, connections: 50 } as ThroughputOptions,
-      memory: { requests: 1_000_000, runs: 3 } }
+      memory: { requests: 1_000_000, runs: 3 },
+      audit: { runs: 50, throughputRuns: 3, seconds: 15, warmupSeconds: 3, connections: 50 } as AuditOptions,
+      dashboard: { interactions: 100, repetitions: 10 } as DashboardOptions }
   : { latency: { runs: 7, msPerMeasure: 60, warmupMs: 150 } as LatencyOptions,
       throughput: { runs: 2, seconds: 5, warmupSeconds: 1, connections: 50 } as ThroughputOptions,
-      memory: { requests: 100_000, runs: 3 } };
+      memory: { requests: 100_000, runs: 3 },
+      audit: { runs: 20, throughputRuns: 2, seconds: 5, warmupSeconds: 1, connections: 50 } as AuditOptions,
+      dashboard: { interactions: 10, repetitions: 3 } as DashboardOptions };
 
 for (const dep of ['undici', 'autocannon']) {
   if (packageVersion(dep) === 'not installed') throw new Error(`${dep} is not installed: run npm install (the bench baselines are devDependencies)`);
@@ -81,6 +87,14 @@ if (want('memory')) {
 if (want('throughput')) {
   progress(`throughput: ${plan.throughput.runs} runs × 2 shapes × 4 servers × ${plan.throughput.seconds} s, ${plan.throughput.connections} connections`);
   results.throughput = (await throughput(plan.throughput)) satisfies ThroughputResult;
+}
+if (want('audit')) {
+  progress(`audit: ${plan.audit.runs} quick audits, then throughput alone / with audits, ${plan.audit.throughputRuns} runs × ${plan.audit.seconds} s`);
+  results.audit = await auditBench(plan.audit);
+}
+if (want('dashboard')) {
+  progress(`dashboard: ${plan.dashboard.interactions} interactions × ${plan.dashboard.repetitions} repetitions in headless chromium`);
+  results.dashboard = await dashboardBench(plan.dashboard);
 }
 if (want('interpreters')) {
   progress('interpreters: callgrind instruction counts in wasm3, WAMR fast, WAMR classic (slope method)');

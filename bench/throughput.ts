@@ -30,9 +30,9 @@ export function shapes(): Shape[] {
   return [parse('minimal GET', mix.a), parse('browser GET', mix.b, '/?lang=en&page=2')];
 }
 
-export interface ServerHandle { kind: ServerKind; port: number; child: ChildProcess }
+export interface ServerHandle { kind: ServerKind | 'moat-audit'; port: number; child: ChildProcess }
 
-export function startServer(kind: ServerKind, specFile?: string): Promise<ServerHandle> {
+export function startServer(kind: ServerKind | 'moat-audit', specFile?: string): Promise<ServerHandle> {
   const child = forkTs('./servers/server.ts', specFile ? [kind, specFile] : [kind]);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -89,7 +89,7 @@ export interface ThroughputResult {
   ratios: Record<string, Record<string, Stat>>;
 }
 
-function cannon(port: number, shape: Shape, seconds: number, connections: number): Promise<autocannon.Result> {
+export function cannon(port: number, shape: Shape, seconds: number, connections: number): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon({
       url: `http://127.0.0.1:${port}`, connections, duration: seconds, pipelining: 1,

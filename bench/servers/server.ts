@@ -7,6 +7,10 @@
 //             as the file handler sends) — the server without the file system, like node-http.
 //   node      node:http createServer: the status, fields and body moat sends, from memory.
 //   raw       node:net writing moat's exact response bytes for every request (the ceiling).
+//   moat-audit  the `moat` server, plus quick self-audits (AuditService.run against its config)
+//             run back to back in this process — where a server's own audit runs — between IPC
+//             messages {audit: 'start'} and {audit: 'stop'}; the stop is answered with
+//             {audits, durations, failed}.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,7 +22,7 @@ const [kind, specFile] = process.argv.slice(2);
 const spec: ResponseSpec | null = specFile ? JSON.parse(readFileSync(specFile, 'utf8')) : null;
 const need = () => { if (!spec) throw new Error(`${kind} needs a response spec`); return spec; };
 
-async function moat(inMemory: boolean): Promise<number> {
+async function moat(inMemory: boolean, audits = false): Promise<number> {
   const { loadConfig } = await import('../../host/config.ts');
   const { startFromConfig } = await import('../../host/serve.ts');
   const cfg = loadConfig();
@@ -35,6 +39,28 @@ async function moat(inMemory: boolean): Promise<number> {
     cfg.web.routes = [{ ...cfg.web.routes.find((r) => r.match === '/')!, handler: 'bench' }];
   }
   const running = await startFromConfig(cfg, { handlers, moduleOverrides: { slots: 64, client_connections: 64 } });
+  if (audits) {
+    // Its own service without the load's module overrides, so the shadow enforces the config's
+    // caps exactly as a deployed server's would (the connection-cap probe measures them).
+    const { AuditService } = await import('../../host/audit/service.ts');
+    const service = new AuditService({ config: cfg });
+    let on = false, loop: Promise<void> = Promise.resolve(), failed = 0;
+    let durations: number[] = [];
+    process.on('message', (m: { audit?: 'start' | 'stop' }) => {
+      if (m.audit === 'start' && !on) {
+        on = true; durations = []; failed = 0;
+        loop = (async () => {
+          while (on) {
+            const t0 = performance.now();
+            try { await service.run('quick', 'bench'); durations.push(performance.now() - t0); } catch { failed++; }
+          }
+        })();
+      } else if (m.audit === 'stop') {
+        on = false;
+        void loop.then(() => process.send!({ audits: durations.length, durations, failed }));
+      }
+    });
+  }
   return running.server.port;
 }
 
@@ -66,7 +92,7 @@ function raw(): Promise<number> {
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
 }
 
-const port = kind === 'moat' ? await moat(false) : kind === 'moat-mem' ? await moat(true) : kind === 'node' ? await node() : kind === 'raw' ? await raw() : NaN;
+const port = kind === 'moat' ? await moat(false) : kind === 'moat-audit' ? await moat(false, true) : kind === 'moat-mem' ? await moat(true) : kind === 'node' ? await node() : kind === 'raw' ? await raw() : NaN;
 if (!Number.isFinite(port)) throw new Error(`unknown server kind ${kind}`);
 process.stdout.write(`PORT ${port}\n`);
 process.on('disconnect', () => process.exit(0));
