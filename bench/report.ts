@@ -4,6 +4,8 @@ import type { MoatFootprint, LlhttpFootprint } from './footprint.ts';
 import type { LatencyResult } from './latency.ts';
 import type { ThroughputResult } from './throughput.ts';
 import { SERVERS } from './throughput.ts';
+import type { AuditBenchResult } from './audit.ts';
+import type { DashboardResult } from './dashboard.ts';
 
 interface Results {
   date: string; mode: string; elapsedSeconds: number;
@@ -14,6 +16,8 @@ interface Results {
   latency?: LatencyResult;
   throughput?: ThroughputResult;
   memory?: { requests: number; slopePer100k: Record<string, Stat>; rssStart: Stat; rssEnd: Stat; requestsPerSecond: Stat; moduleMemoryAboveHighWaterChanged: boolean };
+  audit?: AuditBenchResult;
+  dashboard?: DashboardResult;
   interpreters?: { available: boolean; reason: string; rows: { engine: string; parse: number; parseAndRespond: number; oneOff: number; n: number; requests: number }[] }; mcu?: { available: boolean; reason: string; result?: Record<string, any> };
 }
 
@@ -87,6 +91,30 @@ export function markdown(r: Results): string {
     o.push('| figure | slope, bytes per 100,000 requests |', '|---|---:|');
     o.push(`| RSS | ${fmt(M.slopePer100k.rss)} |`, `| V8 heap used | ${fmt(M.slopePer100k.heapUsed)} |`, `| module linear memory | ${fmt(M.slopePer100k.moduleBytes)} |`, `| module high-water mark | ${fmt(M.slopePer100k.highWater)} |`, '');
     o.push(`RSS ${MiB(M.rssStart.median)} at the first sample → ${MiB(M.rssEnd.median)} at the last (medians); ${fmt(M.requestsPerSecond)} requests/s through Feeder + respond(); module memory above the high-water mark ${M.moduleMemoryAboveHighWaterChanged ? '**changed**' : 'unchanged'}.`, '');
+  }
+
+  if (r.audit) {
+    const A = r.audit, d = A.duration.percentiles, T = A.throughput, ms = (n: number) => n.toFixed(0);
+    o.push(`## Self-audit (quick profile, demo config)`, '');
+    o.push(`| figure | p50 | p95 | max | runs |`, '|---|---:|---:|---:|---:|');
+    o.push(`| quick audit duration, ms (AuditService.run, idle machine) | ${ms(d.p50)} | ${ms(d.p95)} | ${ms(d.max)} | ${A.duration.runs} |`);
+    if (T.auditMsUnderLoad) o.push(`| quick audit duration under the throughput load, ms | ${ms(T.auditMsUnderLoad.p50)} | ${ms(T.auditMsUnderLoad.p95)} | ${ms(T.auditMsUnderLoad.max)} | ${T.auditsPerRun.reduce((a, b) => a + b, 0)} |`);
+    o.push('', `${A.duration.requests} requests per run; findings: ${A.duration.findings.join('; ') || 'none'}. Goal (issue): p95 ≤ 500 ms — ${d.p95 <= 500 ? 'met' : 'not met'}.`, '');
+    o.push(`| \`moat serve\`, ${T.shape}, ${T.connections} connections, ${T.seconds} s × ${T.runs} runs | req/s |`, '|---|---:|');
+    o.push(`| alone | ${fmt(T.alone)} |`, `| with quick audits back to back in the server's process | ${fmt(T.withAudits)} |`, `| ratio (paired) | ${r2(T.ratio)} |`, '');
+    o.push(`Goal (issue): ≥ 0.95 of the throughput during audits — ${T.ratio.median >= 0.95 ? 'met' : 'not met'} (median). ${T.auditsPerRun.join(' / ')} audits per run${T.failedAudits ? `, ${T.failedAudits} failed` : ''}; ${T.errors} errors, ${T.non2xx} non-2xx.`, '');
+  }
+
+  if (r.dashboard) {
+    const D = r.dashboard, f = (p: { mean: number; min: number; max: number }) => `${p.mean.toFixed(1)} [${p.min.toFixed(0)}–${p.max.toFixed(0)}]`;
+    o.push(`## Dashboard operator interaction (headless chromium, ${D.interactions} interactions × ${D.repetitions} repetitions)`, '');
+    o.push(`Interaction: ${D.interaction}; ${D.requestsPerRun} audit requests per run.`, '');
+    o.push('| figure, ms | mean [min–max] | p95 | vs paper mean 119.5 [83–191] |', '|---|---:|---:|---:|');
+    o.push(`| click → run accepted (status line) | ${f(D.started)} | ${D.started.p95.toFixed(0)} | ${(D.started.mean / D.paper.mean).toFixed(2)}× |`);
+    o.push(`| click → finished report shown | ${f(D.shown)} | ${D.shown.p95.toFixed(0)} | ${(D.shown.mean / D.paper.mean).toFixed(2)}× |`);
+    o.push(`| the audit run itself, server side | ${f(D.serverRun)} | ${D.serverRun.p95.toFixed(0)} | |`);
+    o.push(`| page load (navigation timing, loadEventEnd) | ${f(D.pageLoad)} | ${D.pageLoad.p95.toFixed(0)} | |`, '');
+    o.push('The report is shown at the page\'s next 1 s poll after the run ends, so "finished report shown" is about 1 s whatever the run takes.', '');
   }
 
   o.push('## Interpreters (wasm3, WAMR) and MCU (Cortex-M4)', '');
