@@ -5,11 +5,13 @@ import { MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, passwordProblem } from './auth/
 import { ROLES, isRole, type Role } from './auth/roles.ts';
 import { NAME_RULE, UserStore, UserStoreError, nameProblem } from './auth/users.ts';
 import { showValue } from './units.ts';
+import { OpLog } from './oplog.ts';
+import { userInfo } from 'node:os';
 
-const USAGE = `usage: moat user add NAME --role ROLE [--device] --file FILE
-       moat user passwd NAME --file FILE
-       moat user revoke NAME --file FILE
-       moat user rotate NAME --file FILE
+const USAGE = `usage: moat user add NAME --role ROLE [--device] --file FILE [--oplog FILE]
+       moat user passwd NAME --file FILE [--oplog FILE]
+       moat user revoke NAME --file FILE [--oplog FILE]
+       moat user rotate NAME --file FILE [--oplog FILE]
        moat user list --file FILE [--json]
   add       add a user (password on stdin), or with --device a device (its token is printed once)
   passwd    set a user's new password (on stdin); the user's live sessions end at once
@@ -18,6 +20,7 @@ const USAGE = `usage: moat user add NAME --role ROLE [--device] --file FILE
   list      names, kinds, roles and status, never secrets; --json for a JSON array
   --role ROLE  ${ROLES.join(', ')} (each may do everything the ones before it may)
   --file FILE  the users file: JSON, written atomically with mode 0600, created by the first add
+  --oplog FILE append the change to the operation log (config log.operations.path; moat oplog verify)
 A password is all of stdin less one trailing newline (on a terminal: typed twice, not echoed).
 It must be at least ${MIN_PASSWORD_CHARS} characters and at most ${MAX_PASSWORD_BYTES} bytes, with no control characters.
 Exit status: 0 done, 1 refused (bad name, role or password, unknown or duplicate name), 2 usage.`;
@@ -27,16 +30,17 @@ interface Parsed {
   names: string[];
   file?: string;
   role?: string;
+  oplog?: string;
   device: boolean;
   json: boolean;
 }
 
 /** Which options each subcommand takes. */
 const OPTIONS: Record<string, string[]> = {
-  add: ['--file', '--role', '--device'],
-  passwd: ['--file'],
-  revoke: ['--file'],
-  rotate: ['--file'],
+  add: ['--file', '--role', '--device', '--oplog'],
+  passwd: ['--file', '--oplog'],
+  revoke: ['--file', '--oplog'],
+  rotate: ['--file', '--oplog'],
   list: ['--file', '--json'],
 };
 
@@ -52,10 +56,13 @@ export async function userCommand(args: string[]): Promise<number> {
   if (typeof p === 'number') return p;
   try {
     if (sub === 'list') return list(p);
-    if (sub === 'add') return await add(p);
-    if (sub === 'passwd') return await passwd(p);
-    if (sub === 'revoke') return revoke(p);
-    return rotate(p);
+    const code = sub === 'add' ? await add(p) : sub === 'passwd' ? await passwd(p) : sub === 'revoke' ? revoke(p) : rotate(p);
+    // A change made from the shell is an operator action too: into the same hash-chained log the
+    // dashboard writes (log.operations.path), never with the password or token.
+    if (code === 0 && p.oplog) {
+      OpLog.open(p.oplog).append({ actor: `shell:${userInfo().username}`, role: null, action: `user.${sub}`, target: p.names[0], outcome: 'ok', detail: { file: p.file! } });
+    }
+    return code;
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     // Store refusals already say what and why; anything else (say, a directory we cannot write) gets the file named.
@@ -90,8 +97,9 @@ function parse(sub: string, args: string[]): Parsed | number {
     else {
       const v = args[++i];
       if (v === undefined || v === '' || v.startsWith('--')) return usage(where, `${a} needs a value`);
-      if ((a === '--file' ? p.file : p.role) !== undefined) return usage(where, `${a} given twice`);
-      if (a === '--file') p.file = v; else p.role = v;
+      const key = a === '--file' ? 'file' : a === '--oplog' ? 'oplog' : 'role';
+      if (p[key] !== undefined) return usage(where, `${a} given twice`);
+      p[key] = v;
     }
   }
   if (p.file === undefined) return usage(where, '--file FILE is required (the users file)');

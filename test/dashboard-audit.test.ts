@@ -69,12 +69,12 @@ describe('audit from the dashboard (real AuditService)', () => {
     await page.click('#nav a[data-page="audit"]', { timeout: 5000 });
     await page.locator('#page-audit').waitFor({ timeout: 5000 });
     await page.click('#run-quick');
-    await expect.poll(() => page.textContent('#audit-status'), { timeout: 30_000, intervals: [250] }).toBe('The audit finished.');
+    await expect.poll(() => page.textContent('#audit-status'), { timeout: 30_000, interval: 250 }).toBe('The audit finished.');
     await page.locator('#findings').waitFor({ timeout: 5000 });
 
     // The table's rows (not the detail rows) against the report.
     const rows = await page.locator('#findings tbody tr:not(.more)').evaluateAll((trs) =>
-      trs.map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())));
+      trs.map((tr) => Array.from(tr.children, (c) => (c.textContent ?? '').trim())));
     const report = await page.evaluate(async () => (await (await fetch('/_moat/api/audit/report?format=json')).json()) as { findings: { severity: string; title: string; target: string; status: string }[] });
     expect(report.findings.length).toBeGreaterThan(0);
     expect(report.findings.some((f) => f.title.toLowerCase().includes('cors') || f.target.includes('Access-Control'))).toBe(true);

@@ -139,7 +139,7 @@ describe('moat user usage errors (exit 2)', () => {
   it('--help prints the usage, exit 0; moat --help lists the command', () => {
     const r = moat(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^usage: moat user add NAME --role ROLE \[--device\] --file FILE\n/);
+    expect(r.stdout).toMatch(/^usage: moat user add NAME --role ROLE \[--device\] --file FILE \[--oplog FILE\]\n/);
     const top = spawnSync(process.execPath, [MOAT, '--help'], { encoding: 'utf8', timeout: 30_000 });
     expect(top.stdout).toContain('  user      manage users and device credentials in a users file (add|passwd|revoke|rotate|list)\n');
   });
@@ -237,5 +237,26 @@ describe('moat user passwd, revoke, rotate, list', () => {
     const r = moat(['list', '--file', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`moat user list: ${file}: users.alice.role: "root" — must be one of "viewer", "operator", "admin"\n`);
+  });
+});
+
+describe('moat user --oplog', () => {
+  it('appends each change to the hash-chained operation log, without the secret, and the chain verifies', async () => {
+    const { verifyOpLog, readOpLog } = await import('../host/oplog.ts');
+    const log = join(dir, 'oplog.jsonl');
+    expect(moat(['add', 'alice', '--role', 'admin', '--file', file, '--oplog', log], PW + '\n').code).toBe(0);
+    const dev = moat(['add', 'cam1', '--role', 'viewer', '--device', '--file', file, '--oplog', log]);
+    expect(dev.code).toBe(0);
+    const token = dev.stdout.split('\n')[0];
+    expect(moat(['revoke', 'cam1', '--file', file, '--oplog', log]).code).toBe(0);
+    // A refused change is not an action taken: nothing is appended.
+    expect(moat(['revoke', 'nobody', '--file', file, '--oplog', log]).code).toBe(1);
+    expect(verifyOpLog(log)).toMatchObject({ ok: true, records: 3 });
+    expect(readOpLog(log).map((r) => [r.action, r.target, r.outcome])).toEqual([
+      ['user.add', 'alice', 'ok'], ['user.add', 'cam1', 'ok'], ['user.revoke', 'cam1', 'ok'],
+    ]);
+    const text = readFileSync(log, 'utf8');
+    expect(text).not.toContain(PW);
+    expect(text).not.toContain(token);
   });
 });
