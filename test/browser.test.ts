@@ -2,7 +2,8 @@
 // stylesheet loads under the module's default Content-Security-Policy, and no console error or
 // CSP violation appears.
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.ts';
 import { loadConfig } from '../host/config.ts';
 import { startFromConfig, type Running } from '../host/serve.ts';
 
@@ -16,12 +17,7 @@ beforeAll(async () => {
   cfg.log = { access: { path: null, format: 'common' }, error: { path: null, level: 'error' }, security: { path: null } };
   running = await startFromConfig(cfg);
   base = `http://127.0.0.1:${running.server.port}`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -3,6 +3,7 @@
 // rather than someone else being logged out. Only a SHA-256 of each token is kept, so a heap dump
 // or a debug print of the store does not hand out live sessions.
 import { createHash, randomBytes } from 'node:crypto';
+import { positiveInt, positiveMs } from './options.ts';
 
 export interface Session {
   user: string;
@@ -24,15 +25,6 @@ export interface SessionStoreOptions {
 const TOKEN_BYTES = 32;
 const DEFAULT_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
-function positiveMs(name: string, v: number): number {
-  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a positive number of milliseconds, got ${v}`);
-  return v;
-}
 
 /** Table key for a token; a missing token is hashed too so every lookup costs the same. */
 function keyOf(token: string | undefined): string {

@@ -7,6 +7,7 @@
 // the throttle's answers do not reveal which names exist. The table holds at most `maxAccounts`
 // entries: a flood of made-up names evicts the least interesting entry, never a locked one.
 import { createHash } from 'node:crypto';
+import { positiveInt, positiveMs } from './options.ts';
 
 export interface LoginThrottleOptions {
   maxAccounts?: number;
@@ -36,15 +37,6 @@ function keyOf(account: string): string {
   return s.length <= MAX_KEY ? `=${s}` : `#${createHash('sha256').update(s).digest('base64url')}`;
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
-function positiveMs(name: string, v: number): number {
-  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a positive number of milliseconds, got ${v}`);
-  return v;
-}
 
 export class LoginThrottle {
   readonly maxAccounts: number;
