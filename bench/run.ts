@@ -1,6 +1,6 @@
 // `npm run bench` (quick, about 2–3 minutes) or `npm run bench -- --full`: rebuilds build/moat.wasm
 // if its sources changed, runs every benchmark against its baseline in the same run, prints progress
-// on stderr, and writes bench/results/latest.json and bench/results/latest.md.
+// on stderr, and writes bench/results/latest.json and bench/results/latest.md (or into --out=DIR).
 // `--only=footprint,latency,throughput,memory,audit,dashboard,interpreters,mcu` runs a subset (the results then hold only those).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,6 +20,8 @@ import { markdown } from './report.ts';
 const argv = process.argv.slice(2);
 const full = argv.includes('--full');
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+// Another results folder, so a trial of one section does not replace the committed latest.*.
+const outDir = argv.find((a) => a.startsWith('--out='))?.slice(6);
 const want = (s: string) => !only || only.includes(s);
 
 const plan = full
@@ -31,7 +33,7 @@ const plan = full
   : { latency: { runs: 7, msPerMeasure: 60, warmupMs: 150 } as LatencyOptions,
       throughput: { runs: 2, seconds: 5, warmupSeconds: 1, connections: 50 } as ThroughputOptions,
       memory: { requests: 100_000, runs: 3 },
-      audit: { runs: 20, throughputRuns: 2, seconds: 5, warmupSeconds: 1, connections: 50 } as AuditOptions,
+      audit: { runs: 20, throughputRuns: 3, seconds: 5, warmupSeconds: 1, connections: 50 } as AuditOptions,
       dashboard: { interactions: 10, repetitions: 3 } as DashboardOptions };
 
 for (const dep of ['undici', 'autocannon']) {
@@ -106,10 +108,10 @@ if (want('mcu')) {
 }
 results.elapsedSeconds = Math.round((Date.now() - t0) / 1000);
 
-const dir = fileURLToPath(new URL('./results/', import.meta.url));
+const dir = outDir ? `${outDir.replace(/\/+$/, '')}/` : fileURLToPath(new URL('./results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
 writeFileSync(`${dir}latest.json`, JSON.stringify(results, null, 2) + '\n');
 const md = markdown(results as never);
 writeFileSync(`${dir}latest.md`, md);
 process.stdout.write(md);
-progress(`done in ${results.elapsedSeconds} s: bench/results/latest.json, bench/results/latest.md`);
+progress(`done in ${results.elapsedSeconds} s: ${dir}latest.json, ${dir}latest.md`);

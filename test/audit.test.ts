@@ -382,6 +382,9 @@ describe('state and restraint, without a server', () => {
     for (let i = 0; i < 5; i++) await l.take();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(70);           // 5 at 50/s: 4 gaps of 20 ms
     await expect(l.take()).rejects.toBeInstanceOf(BudgetExhausted);
+    const unpaced = new Limiter({ maxRequests: 3, perSecond: 0, maxErrors: 3 });   // rate 0: budget only
+    await unpaced.take(2); await unpaced.take();
+    await expect(unpaced.take()).rejects.toBeInstanceOf(BudgetExhausted);
     const e = new Limiter({ maxRequests: 100, perSecond: 1000, maxErrors: 3 });
     e.outcome(false); e.outcome(false); e.outcome(true); e.outcome(false); e.outcome(false);
     await e.take();

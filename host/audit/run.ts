@@ -18,6 +18,8 @@ export const AUDIT_VERSION = '1';
 export const PROFILE_BUDGET: Record<Profile, number> = { quick: 150, full: 1500 };
 /** Requests per second; 0 = one at a time, unpaced (the quick profile's 150 requests to a loopback shadow). */
 export const PROFILE_RATE: Record<Profile, number> = { quick: 0, full: 200 };
+/** An unpaced run takes at most about this share of an event loop that is busy with other work. */
+export const BUSY_SHARE = 0.05;
 
 export interface AuditOptions {
   profile?: Profile;
@@ -27,6 +29,8 @@ export interface AuditOptions {
   moduleOverrides?: Partial<ModuleConfig>;
   maxRequests?: number;
   perSecond?: number;
+  /** Unpaced runs: the share of a busy event loop (a loaded live server beside) the audit may take; 0 = never yield. */
+  share?: number;
   /** Transport errors in a row that abort the run. */
   maxErrors?: number;
   /** Only these probe ids (default: every probe of the profile). */
@@ -37,7 +41,7 @@ export interface AuditOptions {
 export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promise<Report> {
   const profile = opts.profile ?? 'quick';
   const started = Date.now();
-  const limiter = new Limiter({ maxRequests: opts.maxRequests ?? PROFILE_BUDGET[profile], perSecond: opts.perSecond ?? PROFILE_RATE[profile], maxErrors: opts.maxErrors ?? 8 });
+  const limiter = new Limiter({ maxRequests: opts.maxRequests ?? PROFILE_BUDGET[profile], perSecond: opts.perSecond ?? PROFILE_RATE[profile], maxErrors: opts.maxErrors ?? 8, share: opts.share ?? BUSY_SHARE });
   const shadow = await startShadow(cfg, { handlers: opts.handlers, moduleOverrides: opts.moduleOverrides });
   const notes: string[] = [];
   const runs: ProbeRun[] = [];
@@ -107,6 +111,7 @@ export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promis
       await runOne(p);
     }
     await Promise.all(background);
+    if (limiter.yieldedMs >= 1) notes.push(`the process was busy: the run yielded ${Math.round(limiter.yieldedMs)} ms to other work (at most ${(limiter.opts.share ?? 0) * 100} % of a busy event loop)`);
     if (limiter.used >= limiter.opts.maxRequests) notes.push(`request budget (${limiter.opts.maxRequests}) reached; later probes were cut short`);
   } finally {
     await shadow.close();
