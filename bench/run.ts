@@ -28,12 +28,12 @@ const plan = full
   ? { latency: { runs: 15, msPerMeasure: 200, warmupMs: 500 } as LatencyOptions,
       throughput: { runs: 3, seconds: 15, warmupSeconds: 3, connections: 50 } as ThroughputOptions,
       memory: { requests: 1_000_000, runs: 3 },
-      audit: { runs: 50, throughputRuns: 3, seconds: 15, warmupSeconds: 3, connections: 50 } as AuditOptions,
+      audit: { runs: 50, throughputRuns: 5, seconds: 15, warmupSeconds: 3, connections: 50 } as AuditOptions,
       dashboard: { interactions: 100, repetitions: 10 } as DashboardOptions }
   : { latency: { runs: 7, msPerMeasure: 60, warmupMs: 150 } as LatencyOptions,
       throughput: { runs: 2, seconds: 5, warmupSeconds: 1, connections: 50 } as ThroughputOptions,
       memory: { requests: 100_000, runs: 3 },
-      audit: { runs: 20, throughputRuns: 3, seconds: 5, warmupSeconds: 1, connections: 50 } as AuditOptions,
+      audit: { runs: 20, throughputRuns: 3, seconds: 10, warmupSeconds: 1, connections: 50 } as AuditOptions,
       dashboard: { interactions: 10, repetitions: 3 } as DashboardOptions };
 
 for (const dep of ['undici', 'autocannon']) {

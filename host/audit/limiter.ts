@@ -23,7 +23,7 @@ export interface LimiterOptions {
  *  about 0.04 ms idle with the audit running, 1–2 ms beside a saturated server). */
 export const BUSY_LAG_MS = 0.5;
 /** Longest sleep after one request when yielding. */
-export const MAX_YIELD_MS = 50;
+export const MAX_YIELD_MS = 100;
 
 export class Limiter {
   used = 0;
