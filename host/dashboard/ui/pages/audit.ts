@@ -39,6 +39,8 @@ export const auditPage: Page = {
         try {
           await ctx.api.post('audit/run', { profile });
           status.textContent = `The ${profile} audit started.`;
+          wasRunning = true;                      // a run over before the next load still reports finishing
+          pollMs = 50;
         } catch (e) {
           err.textContent = explain(e);
         }
@@ -59,6 +61,8 @@ export const auditPage: Page = {
     let poll: ReturnType<typeof setTimeout> | undefined;
     ctx.onLeave(() => clearTimeout(poll));
     let wasRunning = false;
+    // Poll fast at first (a quick audit of one probe class takes tens of ms), then back off to 1 s.
+    let pollMs = 50;
 
     const load = async (): Promise<void> => {
       clearTimeout(poll);
@@ -78,8 +82,10 @@ export const auditPage: Page = {
           r.profile ? `The ${r.profile} audit started by ${r.actor ?? 'the schedule'} is running` : 'A scheduled audit is running',
           r.startedAt ? h('span', {}, ' since ', time(r.startedAt)) : '', '.'));
         wasRunning = true;
-        poll = setTimeout(() => { void load(); }, 1000);
+        poll = setTimeout(() => { void load(); }, pollMs);
+        pollMs = Math.min(1000, pollMs * 2);
       } else if (wasRunning) {
+        pollMs = 50;
         wasRunning = false;
         status.textContent = 'The audit finished.';
       }
