@@ -18,6 +18,22 @@ const DB_ERRORS: [string, RegExp][] = [
   ['mongodb', /MongoError|MongoServerError|\$where.*not allowed|BSON/],
 ];
 
+/** A finding when the answer to a quote carries a database error signature, else null. */
+function dbError(ctx: ProbeContext, probe: Probe, q: HttpResult, target: string, r: RouteTarget, where: string): Finding | null {
+  const body = bodyOf(q.res);
+  const sig = DB_ERRORS.find(([, re]) => re.test(body));
+  if (!q.res || !sig) return null;
+  const m = sig[1].exec(body)![0];
+  return ctx.finding(probe, {
+    confidence: 'high', target, kind: `db-error-${sig[0]}`, cwe: sig[0] === 'mongodb' ? 943 : 89,
+    title: `Injection: a quote in ${where} raises a ${sig[0]} error`,
+    expected: 'values bound as query parameters; a quote is data',
+    observed: `status ${q.res.status} with the database error "${m}"`,
+    evidence: evidence(around(body, m)),
+    recommendation: `use parameterised queries in the "${r.route.handler}" handler and answer errors without database messages`,
+  });
+}
+
 /** The answer with every sent value removed, so a reflection does not look like a difference. */
 function shape(res: HttpResult, sent: string[]): string {
   let b = bodyOf(res.res);
@@ -44,20 +60,8 @@ export const injection: Probe = {
       const target = targetName('GET', r.path);
       const n = ctx.nonce(3);
       const q = await ctx.request({ method: 'GET', target: `${r.path}?${everyParam(`${n}'"`)}`, headers: authFields(ctx, r) });
-      const body = bodyOf(q.res);
-      const sig = DB_ERRORS.find(([, re]) => re.test(body));
-      if (q.res && sig) {
-        const m = sig[1].exec(body)![0];
-        out.push(ctx.finding(this, {
-          confidence: 'high', target, kind: `db-error-${sig[0]}`, cwe: sig[0] === 'mongodb' ? 943 : 89,
-          title: `Injection: a quote in a request value raises a ${sig[0]} error`,
-          expected: 'values bound as query parameters; a quote is data',
-          observed: `status ${q.res.status} with the database error "${m}"`,
-          evidence: evidence(around(body, m)),
-          recommendation: `use parameterised queries in the "${r.route.handler}" handler and answer errors without database messages`,
-        }));
-        continue;
-      }
+      const err = dbError(ctx, this, q, target, r, 'a request value');
+      if (err) { out.push(err); continue; }
       if (ctx.profile !== 'full') continue;
       const pair = await booleanPair(ctx, r);
       if (pair && pair.t.res && pair.f.res) {
@@ -109,20 +113,8 @@ async function jsonBodies(probe: Probe, ctx: ProbeContext): Promise<Finding[]> {
     const send = (v: unknown) => ctx.request({ method, target: r.path, headers, body: JSON.stringify(Object.fromEntries(FIELDS.map((f) => [f, v]))) });
     const n = ctx.nonce(4);
     const quote = await send(`${n}'"`);
-    const body = bodyOf(quote.res);
-    const sig = DB_ERRORS.find(([, re]) => re.test(body));
-    if (quote.res && sig) {
-      const m = sig[1].exec(body)![0];
-      out.push(ctx.finding(probe, {
-        confidence: 'high', target, kind: `db-error-${sig[0]}`, cwe: sig[0] === 'mongodb' ? 943 : 89,
-        title: `Injection: a quote in a JSON field raises a ${sig[0]} error`,
-        expected: 'values bound as query parameters; a quote is data',
-        observed: `status ${quote.res.status} with the database error "${m}"`,
-        evidence: evidence(around(body, m)),
-        recommendation: `use parameterised queries in the "${r.route.handler}" handler and answer errors without database messages`,
-      }));
-      continue;
-    }
+    const err = dbError(ctx, probe, quote, target, r, 'a JSON field');
+    if (err) { out.push(err); continue; }
     const plain = await send(n);
     for (const [op, v] of [['$ne', { $ne: n }], ['$gt', { $gt: '' }], ['$where', { $where: '1' }]] as const) {
       const got = await send(v);
