@@ -35,7 +35,7 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   store<u32>(s + O_TOPEN, now);
   store<u32>(s + O_TREQ, now);
   store<u32>(s + O_TLAST, now);
-  store<u16>(s + O_CIDX, <u16>(e || !client ? found : 0xffff));
+  store<u16>(s + O_CIDX, <u16>found);
   return free;
 }
 

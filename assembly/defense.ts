@@ -49,7 +49,7 @@ import { slotPtr, O_CLIENT, O_CIDX } from './slots';
 @inline const B_DELAYED: u32 = 2;
 
 export let entryBytes: u32 = E_RULES;
-export let found: u32 = 0;                           // index + 1 of the record lookup() returned
+export let found: u32 = 0;                           // index + 1 of the record lookup() returned, 0xffff untracked
 export let rejectLeft: u32 = 0;               // ms left in the window of the rate rule that tripped
 
 @inline function entryPtr(i: u32): usize {
@@ -115,6 +115,7 @@ export function lookup(client: u32, slotNo: u32, now: u32): usize {
   found = free ? free : victim;
   if (!found) {
     event(EV_CLIENTS_FULL, slotNo, 0, client, now);
+    found = 0xffff;                             // the slot remembers it: reported once, not per request
     return 0;
   }
   const e = entryPtr(found - 1);
@@ -147,7 +148,7 @@ export function clientOf(slotNo: u32, now: u32): usize {
     if (load<u32>(e) == client) return e;
   }
   const e = lookup(client, slotNo, now);
-  store<u16>(s + O_CIDX, <u16>(e || !client ? found : 0xffff));
+  store<u16>(s + O_CIDX, <u16>found);
   return e;
 }
 

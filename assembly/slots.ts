@@ -10,7 +10,7 @@
 //  8 u32 flags      request flags (R_*)           60 u8  conn      C_* bits
 // 12 u32 hbytes     field section bytes           61 u8  err       sticky error code
 // 16 u32 hcount     field lines
-// 20 u32 extBytes   chunk-ext bytes on this line   62 u16 cidx    client record + 1 (defense.ts), 0 = none
+// 20 u32 extBytes   chunk-ext bytes on this line   62 u16 cidx    client record + 1 (defense.ts), 0 none, 0xffff untracked
 // 24 u64 remaining  body / chunk bytes still due; chunk size while its digits are read
 //
 // Every access goes through slotPtr(), which is only reached with slot < cfg(C_SLOTS), so all
