@@ -36,6 +36,8 @@ interface Identity { caller: Caller | null; session: Session | null; token: stri
 
 export class Access {
   private readonly now: () => number;
+  /** What guard() found for a request, so its handler does not look the session up again. */
+  private readonly identities = new WeakMap<AppRequest, Identity>();
   constructor(private readonly o: AccessOptions) {
     this.now = o.now ?? Date.now;
   }
@@ -68,6 +70,7 @@ export class Access {
   /** null when `req` may go on to its handler (req.caller set), else the refusal to send. */
   guard(req: AppRequest, role: Role | null): AppReply | null {
     const id = this.identify(req);
+    this.identities.set(req, id);
     req.caller = id.caller;
     const csrf = csrfProblem(req, { scheme: req.client.tls ? 'https' : 'http', session: id.session });
     if (csrf) {
@@ -103,15 +106,14 @@ export class Access {
     const gate = throttle.check(creds.user, now);
     if (!gate.allowed) {
       this.o.onLogin?.('throttled');
-      this.event(req, 'login_throttled', 'medium', users.principal(creds.user) ? creds.user : '(unknown account)');
+      this.event(req, 'login_throttled', 'medium', accountName(users, creds.user));
       return errorReply(429, 'login_throttled', [['Retry-After', String(gate.retryAfterS)]]);
     }
     const p = await users.login(creds.user, creds.password);
     if (!p) {
       throttle.failure(creds.user, now);
       this.o.onLogin?.('failed');
-      // An unknown name is not logged: it may be a password typed into the wrong field.
-      this.event(req, 'login_failed', 'medium', users.principal(creds.user) ? creds.user : '(unknown account)');
+      this.event(req, 'login_failed', 'medium', accountName(users, creds.user));
       return errorReply(401, 'invalid_credentials');
     }
     throttle.success(creds.user);
@@ -137,7 +139,7 @@ export class Access {
   }
 
   private session(req: AppRequest): AppReply {
-    const id = this.identify(req);
+    const id = this.identities.get(req) ?? this.identify(req);
     if (!id.caller) return errorReply(401, 'authentication_required', [['WWW-Authenticate', 'Bearer realm="moat"']]);
     const c = id.caller;
     return json(200, { user: c.name, kind: c.kind, role: c.role, via: c.via, ...(id.session ? { csrf: id.session.csrf } : {}) }, [NO_STORE]);
@@ -146,6 +148,11 @@ export class Access {
   private event(req: AppRequest, reason: string, severity: string, user?: string): void {
     this.o.event({ kind: 'auth', reason, client: req.client.address, severity, ...(user !== undefined ? { user } : {}) });
   }
+}
+
+/** The name to log for a login attempt: an unknown name may be a password typed into the wrong field. */
+function accountName(users: UserStore, name: string): string {
+  return users.principal(name) ? name : '(unknown account)';
 }
 
 /** {user, password} from a JSON or form body (at most 4 KiB), or null. */
