@@ -40,7 +40,6 @@ const TICK_MS = 100;
 const EVENT_KINDS = ['', 'reject', 'limit', 'timeout', 'response', 'defense', 'clients_full'];
 const REMEDY_NAMES = Object.keys(DefenseRemedy);
 const RECENT_CLIENTS = 1024;
-const E_BANNED = 48;
 
 /** Clock for the module: u32 milliseconds that wrap. */
 const nowMs = () => Number(process.hrtime.bigint() / 1_000_000n) >>> 0;
@@ -159,8 +158,9 @@ export class MoatServer {
     const slot = this.moat.open(hash, secure, nowMs());
     if (slot < 0) {                                    // banned or over a limit: no bytes at all
       raw.destroy();
-      this.metrics.refusal(reasonOf(-slot));
-      if (-slot !== E_BANNED) this.drainEvents();
+      const reason = reasonOf(-slot);
+      this.metrics.refusal(reason);
+      if (reason !== 'client_banned') this.drainEvents();   // a ban refusal writes no event
       return;
     }
     const socket = secure ? new tls.TLSSocket(raw, { isServer: true, secureContext: this.secureContext }) : raw;

@@ -2,7 +2,7 @@
 // log file), in chromium: an operator runs a quick audit from the audit page, and the findings
 // table shows exactly the findings of the JSON report the API serves; the run is in the oplog,
 // whose hash chain verifies.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,7 +81,7 @@ describe('audit from the dashboard (real AuditService)', () => {
 
     const v = verifyOpLog(oplogFile);
     expect(v.ok).toBe(true);
-    const text = (await import('node:fs')).readFileSync(oplogFile, 'utf8');
+    const text = readFileSync(oplogFile, 'utf8');
     expect(text).toMatch(/"actor":"operator".*"action":"audit\.run"|"action":"audit\.run".*"actor":"operator"/);
     await ctx.close();
   }, 60_000);
