@@ -3,12 +3,11 @@
 // the seed paper measured its operator console: repetitions of a fresh page load (navigation
 // timing) followed by N interactions, each timed inside the page with performance.now().
 //
-// The paper's interaction is "run one probe class on one route". The dashboard API runs whole
-// profiles only (POST audit/run {profile}), so the server's audit service here is limited to one
-// probe class, `trace`, which on the demo config sends one TRACE to one route (`/`): the operator
-// clicks "Run quick audit" on the audit page. Two times per click: until the page says the run
-// started (the server accepted it), and until the page shows the finished run's report — which
-// includes the page's own 1 s poll while a run is in progress.
+// The paper's interaction is "run one probe class on one route": the operator picks a probe and a
+// route in the audit page's check form and clicks "Run check" (POST audit/run {profile, probe,
+// route}); here the `trace` probe on the route `/` of the demo config, one TRACE request. Two
+// times per click: until the page says the check started (the server accepted it), and until the
+// page shows the finished check's findings — which includes the page's poll while it runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +35,7 @@ export interface DashboardResult {
 /** The seed paper's figure for its operator interaction (ms). */
 export const PAPER = { mean: 119.5, min: 83, max: 191 };
 const PROBE = 'trace';
+const ROUTE = '/';
 const PASSWORD = 'bench operator password, long enough';
 
 // One interaction, run in the page. A string, not a function: tsx (esbuild keepNames) would wrap
@@ -44,11 +44,11 @@ const PASSWORD = 'bench operator password, long enough';
 // redraw has no progress bar.
 const CLICK = `new Promise((resolve, reject) => {
   const status = document.getElementById('audit-status'), prog = document.getElementById('audit-progress');
-  const summary = document.getElementById('audit-summary'), button = document.getElementById('run-quick');
+  const summary = document.getElementById('check-result'), button = document.getElementById('run-check');
   let startedAt = 0;
   const t0 = performance.now();
   const onStatus = new MutationObserver(() => {
-    if (!startedAt && status.textContent === 'The quick audit started.') startedAt = performance.now() - t0;
+    if (!startedAt && status.textContent === 'The check started.') startedAt = performance.now() - t0;
   });
   const onSummary = new MutationObserver(() => {
     if (!startedAt || prog.querySelector('progress')) return;
@@ -73,7 +73,7 @@ export async function dashboardBench(o: DashboardOptions): Promise<DashboardResu
   cfg.auth.users = users;
   // A thousand clicks and polls from one browser are more than the rate rule's requests a minute.
   cfg.web.limits.clientRequests = 0;
-  const audit = new AuditService({ config: cfg, audit: { only: [PROBE] } });
+  const audit = new AuditService({ config: cfg });
   let running: Running | undefined;
   const handlers = dashboardHandlers({
     server: () => running?.server, config: cfg, users, audit, oplog: null,
@@ -98,19 +98,21 @@ export async function dashboardBench(o: DashboardOptions): Promise<DashboardResu
     for (let rep = 0; rep < o.repetitions; rep++) {
       await page.goto('about:blank');
       await page.goto(`${base}/_moat/#/audit`, { timeout: 10_000 });
-      await page.waitForSelector('#run-quick:not([disabled])', { timeout: 10_000 });
+      await page.waitForSelector('#run-check:not([disabled])', { timeout: 10_000 });
+      await page.selectOption('#check-probe', PROBE);
+      await page.selectOption('#check-route', ROUTE);
       pageLoad.push(await page.evaluate(`(() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; })()`) as number);
       for (let i = 0; i < o.interactions; i++) {
-        await page.waitForSelector('#run-quick:not([disabled])', { timeout: 10_000 });
+        await page.waitForSelector('#run-check:not([disabled])', { timeout: 10_000 });
         const t = await page.evaluate(CLICK) as { started: number; shown: number };
-        started.push(t.started); shown.push(t.shown); serverMs.push(audit.last()?.durationMs ?? NaN);
+        started.push(t.started); shown.push(t.shown); serverMs.push(audit.lastCheck()?.durationMs ?? NaN);
       }
       const s = percentiles(started.slice(-o.interactions)), w = percentiles(shown.slice(-o.interactions));
       progress(`dashboard: repetition ${rep + 1}/${o.repetitions}: page load ${pageLoad[rep].toFixed(0)} ms; run accepted mean ${s.mean.toFixed(1)} ms [${s.min.toFixed(0)}–${s.max.toFixed(0)}], report shown mean ${w.mean.toFixed(0)} ms [${w.min.toFixed(0)}–${w.max.toFixed(0)}]`);
     }
     return {
-      interactions: o.interactions, repetitions: o.repetitions, probe: PROBE, requestsPerRun: audit.last()?.requests ?? 0,
-      interaction: `audit page, "Run quick audit" with the server's audit limited to the ${PROBE} probe (one TRACE to /)`,
+      interactions: o.interactions, repetitions: o.repetitions, probe: PROBE, requestsPerRun: audit.lastCheck()?.requests ?? 0,
+      interaction: `audit page, check form: probe ${PROBE} on route ${ROUTE}, "Run check"`,
       started: percentiles(started), shown: percentiles(shown), pageLoad: percentiles(pageLoad), serverRun: percentiles(serverMs), paper: PAPER,
       samples: { started, shown, pageLoad, serverRun: serverMs },
     };

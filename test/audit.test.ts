@@ -335,6 +335,25 @@ describe('AuditService: statuses, alarms, waivers', () => {
     expect(r3.summary.medium).toBe(1);
   }, 30_000);
 
+  it('a targeted check runs one probe on one route and leaves the last whole report in place', async () => {
+    const svc = new AuditService({ config: app.config, handlers: app.handlers });
+    const whole = await new AuditService({ config: app.config, handlers: app.handlers, audit: { only: ['trace', 'xss-reflected'] } }).run();
+    expect(whole.findings.map((f) => f.probe).sort()).toEqual(expect.arrayContaining(['trace', 'xss-reflected']));
+    const xssRoute = app.config.web.routes.find((r) => whole.findings.some((f) => f.probe === 'xss-reflected' && f.target.startsWith(`GET ${r.match}`)))!;
+    expect(xssRoute).toBeDefined();
+    const check = await svc.run('quick', 'op', { probes: ['xss-reflected'], routes: [xssRoute.match] });
+    expect(check.scope).toEqual({ probes: ['xss-reflected'], routes: [xssRoute.match] });
+    expect(check.probes.map((p) => p.id)).toEqual(['xss-reflected']);
+    expect(check.notes.join('\n')).not.toMatch(/no session for the throwaway admin/);   // login lies outside the scope
+    expect(check.findings.length).toBeGreaterThan(0);
+    for (const f of check.findings) expect(f.target.startsWith(`GET ${xssRoute.match}`)).toBe(true);
+    expect(svc.lastCheck()).toBe(check);
+    expect(svc.last()).toBeNull();
+    const other = await svc.run('quick', 'op', { probes: ['xss-reflected'], routes: ['/'] });
+    expect(other.findings).toEqual([]);
+    expect(svc.catalog().find((p) => p.id === 'xss-reflected')?.profiles).toContain('quick');
+  }, 30_000);
+
   it('schedules with unref\'d timers and a first quick run soon after start', async () => {
     const svc = new AuditService({ config: app.config, handlers: app.handlers, audit: { only: ['trace'] } });
     const stop = svc.schedule({ firstQuickMs: 10, quickDailyMs: 86_400_000, fullWeeklyMs: 7 * 86_400_000 });
@@ -369,6 +388,18 @@ describe('state and restraint, without a server', () => {
     const done = applyState(report('full', [], ['injection']), st);
     expect(done.fixed.map((x) => x.fingerprint)).toEqual([f.fingerprint]);
     expect(applyState(report('quick', [f], ['injection']), st).findings[0].status).toBe('regressed');
+  });
+
+  it('a route-scoped check marks fixed only findings on its route', () => {
+    const st = emptyState();
+    const a = finding('injection', 'GET /items?q=1'), b = finding('injection', 'GET /users'), c = finding('injection', 'web.headers');
+    applyState(report('full', [a, b, c], ['injection']), st);
+    const scoped = { ...report('full', [], ['injection']), scope: { probes: ['injection'], routes: ['/items'] } };
+    expect(applyState(scoped, st).fixed.map((x) => x.target)).toEqual(['GET /items?q=1']);
+    expect(st.findings[b.fingerprint].status).toBe('new');
+    expect(st.findings[c.fingerprint].status).toBe('new');
+    const everyRoute = { ...report('full', [], ['injection']), scope: { probes: ['injection'], routes: null } };
+    expect(applyState(everyRoute, st).fixed.map((x) => x.target).sort()).toEqual(['GET /users', 'web.headers']);
   });
 
   it('fingerprints ignore nonces and evidence: probe, target and kind only', () => {

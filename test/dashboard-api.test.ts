@@ -152,6 +152,40 @@ describe('self-audit through the API', () => {
     await waitFor(async () => (await call(srv.base, who.viewer, 'GET', 'audit')).json.running === null, 3000, 'the full run to finish');
   });
 
+  it('runs a targeted check of one probe on one route, validated, without replacing the last report', async () => {
+    const lastBefore = (await call(srv.base, who.viewer, 'GET', 'audit')).json.last;
+    const bad: [keyof typeof who, unknown, number][] = [
+      ['viewer', { profile: 'quick', probe: 'headers.csp', route: '/api/status' }, 403],
+      ['operator', { profile: 'quick', probe: 'no-such-probe' }, 400],
+      ['operator', { profile: 'quick', probe: 'smuggling' }, 400],     // a full-profile probe
+      ['operator', { profile: 'full', probe: 'smuggling' }, 403],      // full needs an admin
+      ['operator', { profile: 'quick', probe: 'headers.csp', route: '/not-a-route' }, 400],
+      ['operator', { profile: 'quick', probe: 7 }, 400],
+    ];
+    for (const [role, body, want] of bad) expect((await call(srv.base, who[role], 'POST', 'audit/run', body)).status, JSON.stringify(body)).toBe(want);
+    expect(srv.audit!.runs.filter((r) => r.scope)).toEqual([]);
+    const view0 = (await call(srv.base, who.operator, 'GET', 'audit')).json as { catalog: { id: string }[]; routes: string[] };
+    expect(view0.catalog.map((p) => p.id)).toEqual(['headers.csp', 'smuggling']);
+    expect(view0.routes).toContain('/api/status');
+
+    type View = { last: unknown; check: { scope: unknown; findings: { target: string; evidence?: string }[] } };
+    const check = async (body: object) => {
+      expect((await call(srv.base, who.operator, 'POST', 'audit/run', body)).status).toBe(202);
+      await waitFor(async () => (await call(srv.base, who.viewer, 'GET', 'audit')).json.running === null, 3000, 'the check to finish');
+      return (await call(srv.base, who.viewer, 'GET', 'audit')).json as View;
+    };
+    const one = await check({ profile: 'quick', probe: 'headers.csp', route: '/api/status' });
+    expect(srv.audit!.runs.at(-1)).toEqual({ profile: 'quick', actor: 'operator', scope: { probes: ['headers.csp'], routes: ['/api/status'] } });
+    expect(one.check.scope).toEqual({ probes: ['headers.csp'], routes: ['/api/status'] });
+    expect(one.check.findings).toEqual([]);
+    const every = await check({ profile: 'quick', probe: 'headers.csp' });
+    expect(every.check.scope).toEqual({ probes: ['headers.csp'], routes: null });
+    expect(every.check.findings.map((f) => f.target)).toEqual(['GET /', expect.stringMatching(/^GET \//)]);
+    for (const f of every.check.findings) expect(f).not.toHaveProperty('evidence');
+    expect(every.last).toEqual(lastBefore);
+    expect(srv.oplog!.find('audit.run', 'ok').map((e) => e.target)).toEqual(expect.arrayContaining(['quick headers.csp /api/status', 'quick headers.csp']));
+  });
+
   it('shows evidence to operators but not viewers, grades the report and raises alarms', async () => {
     const v = (await call(srv.base, who.viewer, 'GET', 'audit')).json as { findings: Record<string, unknown>[]; last: { grade: string; counts: Record<string, number> } };
     expect(v.findings).toHaveLength(2);

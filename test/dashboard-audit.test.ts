@@ -66,7 +66,7 @@ describe('audit from the dashboard (real AuditService)', () => {
     await page.click('#nav a[data-page="audit"]', { timeout: 5000 });
     await page.locator('#page-audit').waitFor({ timeout: 5000 });
     await page.click('#run-quick');
-    await expect.poll(() => page.textContent('#audit-status'), { timeout: 30_000, interval: 250 }).toBe('The audit finished.');
+    await expect.poll(() => page.textContent('#audit-status'), { timeout: 30_000, interval: 250 }).toBe('The quick audit finished.');
     await page.locator('#findings').waitFor({ timeout: 5000 });
 
     // The table's rows (not the detail rows) against the report.
@@ -79,10 +79,29 @@ describe('audit from the dashboard (real AuditService)', () => {
     const fromReport = report.findings.map((f) => [f.severity, f.title, f.target, f.status]).sort();
     expect(fromTable).toEqual(fromReport);
 
+    // A targeted check from the same page: one probe class on one route.
+    const gradeBefore = await page.textContent('#grade');
+    await page.selectOption('#check-probe', 'cors');
+    await page.selectOption('#check-route', '/api/status');
+    await page.click('#run-check');
+    await expect.poll(() => page.textContent('#audit-status'), { timeout: 30_000, interval: 100 }).toBe('The check finished.');
+    await page.locator('#check-findings').waitFor({ timeout: 5000 });
+    const checkRows = await page.locator('#check-findings tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => Array.from(tr.children, (c) => (c.textContent ?? '').trim())));
+    const view = await page.evaluate(async () => (await (await fetch('/_moat/api/audit')).json()) as { check: { scope: unknown; findings: { severity: string; title: string; target: string; status: string; probe: string }[] } });
+    expect(view.check.scope).toEqual({ probes: ['cors'], routes: ['/api/status'] });
+    expect(view.check.findings.length).toBeGreaterThan(0);
+    expect(view.check.findings.every((f) => f.probe === 'cors')).toBe(true);
+    expect(checkRows.map(([sev, title, target, status]) => [sev.replace(/[^a-z]/g, ''), title, target, status]).sort())
+      .toEqual(view.check.findings.map((f) => [f.severity, f.title, f.target, f.status]).sort());
+    expect(await page.textContent('#check-summary')).toMatch(/^cors on \/api\/status: \d+ findings?/);
+    expect(await page.textContent('#grade')).toBe(gradeBefore);     // a check never replaces the whole run's report
+
     const v = verifyOpLog(oplogFile);
     expect(v.ok).toBe(true);
     const text = readFileSync(oplogFile, 'utf8');
     expect(text).toMatch(/"actor":"operator".*"action":"audit\.run"|"action":"audit\.run".*"actor":"operator"/);
+    expect(text).toContain('"target":"quick cors /api/status"');
     await ctx.close();
   }, 60_000);
 });

@@ -283,7 +283,7 @@ describe('hostile strings', () => {
     await open(page, 'audit');
     await page.click('#run-quick');
     await page.locator('#audit-progress progress').waitFor({ timeout: 3000 });
-    await expect.poll(() => page.textContent('#audit-status'), { timeout: 5000 }).toBe('The audit finished.');
+    await expect.poll(() => page.textContent('#audit-status'), { timeout: 5000 }).toBe('The quick audit finished.');
     await page.locator('#findings details summary').first().click({ timeout: 5000 });
     const findings = (await page.textContent('#findings')) ?? '';
     expect(findings).toContain(`GET /${HOSTILE}`);

@@ -35,6 +35,8 @@ export interface AuditOptions {
   maxErrors?: number;
   /** Only these probe ids (default: every probe of the profile). */
   only?: string[];
+  /** Only the routes with these `match` prefixes (default: every route); a route-scoped run skips config-only targets' verdicts on fixes (see state.ts). */
+  routes?: string[];
   probes?: readonly Probe[];
 }
 
@@ -81,9 +83,11 @@ export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promis
       moduleWords: () => shadow.words(),
     });
     const take = async (rec: ProbeRun | null, n: number) => { await limiter.take(n); if (rec) rec.requests += n; };
-    const routes = routeTargets(shadow.config);
+    const every = routeTargets(shadow.config);
+    const routes = opts.routes ? every.filter((r) => opts.routes!.includes(r.route.match)) : every;
     let admin: { cookie: string; csrf: string | null } | null = null;
-    admin = await sessionFor(contextFor(null), shadow.accounts.admin).catch(() => null);
+    // The login route may lie outside a route-scoped check's routes.
+    admin = await sessionFor({ ...contextFor(null), routes: every }, shadow.accounts.admin).catch(() => null);
     if (!admin) notes.push('no session for the throwaway admin: role-bound routes and CSRF checks are limited');
 
     const selected = (opts.probes ?? PROBES).filter((p) => p.profiles.includes(profile) && (!opts.only || opts.only.includes(p.id)));
@@ -121,6 +125,7 @@ export async function runAudit(cfg: MoatConfig, opts: AuditOptions = {}): Promis
   for (const f of findings) summary[f.severity]++;
   return {
     tool: 'moat-audit', version: AUDIT_VERSION, profile, actor: opts.actor ?? 'system',
+    ...(opts.only || opts.routes ? { scope: { probes: opts.only ?? null, routes: opts.routes ?? null } } : {}),
     startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - started,
     requests: limiter.used,
     limits: { maxRequests: limiter.opts.maxRequests, perSecond: limiter.opts.perSecond, maxConnections: cfg.web.limits.clientConnections + 1 },

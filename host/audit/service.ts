@@ -6,6 +6,7 @@ import type { Handler, MoatConfig } from '../types.ts';
 import type { ModuleConfig } from '../module.ts';
 import type { Profile, Report, ReportedFinding } from './types.ts';
 import { runAudit, type AuditOptions } from './run.ts';
+import { PROBES } from './probes/index.ts';
 import { addWaiver, applyState, emptyState, loadState, saveState, type AuditState, type Waiver, type WaiverActor } from './state.ts';
 
 export const ALARM_EVERY_MS = 86_400_000;
@@ -23,12 +24,16 @@ export interface AuditServiceOptions {
   now?: () => number;
 }
 
+/** A targeted run: some probe ids and/or some routes (by their `match` prefix). */
+export interface Scope { probes?: string[]; routes?: string[] }
+
 export interface Schedule { quickDailyMs?: number; fullWeeklyMs?: number; firstQuickMs?: number }
 
 export class AuditService {
   private state: AuditState;
   private current: Promise<Report> | null = null;
   private lastReport: Report | null = null;
+  private lastScoped: Report | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
 
@@ -37,17 +42,27 @@ export class AuditService {
     this.state = o.statePath ? loadState(o.statePath) : emptyState();
   }
 
-  /** Runs an audit; while one runs, a second call gets the running one. */
-  run(profile: Profile = 'quick', actor = 'system'): Promise<Report> {
+  /** Runs an audit (or a targeted check with `scope`); while one runs, a second call gets the running one. */
+  run(profile: Profile = 'quick', actor = 'system', scope?: Scope): Promise<Report> {
     if (this.current) return this.current;
-    const p = this.execute(profile, actor).finally(() => { this.current = null; });
+    const p = this.execute(profile, actor, scope).finally(() => { this.current = null; });
     this.current = p;
     return p;
   }
 
   get running(): boolean { return this.current !== null; }
 
+  /** The last whole run's report (a targeted check does not replace it: its grade covers one slice). */
   last(): Report | null { return this.lastReport; }
+
+  /** The last targeted check's report. */
+  lastCheck(): Report | null { return this.lastScoped; }
+
+  /** The probes a targeted check may name. */
+  catalog(): { id: string; class: string; title: string; profiles: Profile[] }[] {
+    const only = this.o.audit?.only;
+    return (this.o.audit?.probes ?? PROBES).filter((p) => !only || only.includes(p.id)).map((p) => ({ id: p.id, class: p.class, title: p.title, profiles: [...p.profiles] }));
+  }
 
   /** Waives a finding until `expiresAt` (only an admin; a reason is required). Applies from the next report. */
   waive(fingerprint: string, actor: string | WaiverActor, reason: string, expiresAt: Date | string | number): Waiver {
@@ -75,8 +90,11 @@ export class AuditService {
     this.timers = [];
   }
 
-  private async execute(profile: Profile, actor: string): Promise<Report> {
-    const raw = await runAudit(this.o.config, { ...this.o.audit, profile, actor, handlers: this.o.handlers, moduleOverrides: this.o.moduleOverrides });
+  private async execute(profile: Profile, actor: string, scope?: Scope): Promise<Report> {
+    const raw = await runAudit(this.o.config, {
+      ...this.o.audit, profile, actor, handlers: this.o.handlers, moduleOverrides: this.o.moduleOverrides,
+      ...(scope?.probes ? { only: scope.probes } : {}), ...(scope?.routes ? { routes: scope.routes } : {}),
+    });
     // Reload: a waiver may have been added by another process since.
     if (this.o.statePath) this.state = loadState(this.o.statePath);
     const now = this.now();
@@ -90,7 +108,7 @@ export class AuditService {
       alarms.push(f);
     }
     this.persist();
-    this.lastReport = report;
+    if (scope) this.lastScoped = report; else this.lastReport = report;
     for (const f of alarms) {
       try { this.o.onAlarm?.(f, report); } catch { /* an alarm sink must not fail the run */ }
     }

@@ -75,12 +75,13 @@ export function applyState(report: Report, state: AuditState, now = Date.now()):
     return { ...f, status: w ? 'waived' : status, firstSeen, ...(w ? { waiver: { actor: w.actor, reason: w.reason, expiresAt: w.expiresAt } } : {}) };
   });
   // Gone counts as fixed only when this run looked: the probe ran to the end, on a profile at
-  // least as thorough as the one that found it.
+  // least as thorough as the one that found it, and (a route-scoped run) on the finding's route.
   const looked = new Set(report.probes.filter((p) => !p.skipped).map((p) => p.id));
   const fixed: Report['fixed'] = [];
   for (const [fp, t] of Object.entries(state.findings)) {
     if (present.has(fp) || t.status === 'fixed') continue;
     if (!looked.has(t.probe) || (t.profile === 'full' && report.profile === 'quick')) continue;
+    if (report.scope?.routes && !report.scope.routes.some((m) => onRoute(t.target, m))) continue;
     t.status = 'fixed';
     fixed.push({ fingerprint: fp, probe: t.probe, title: t.title, target: t.target, severity: t.severity });
   }
@@ -88,6 +89,12 @@ export function applyState(report: Report, state: AuditState, now = Date.now()):
   const summary = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Report['summary'];
   for (const f of findings) if (f.status !== 'waived') summary[f.severity]++;
   return { ...report, findings, fixed, summary, grade: gradeOf(summary) };
+}
+
+/** Whether a finding's target ("GET /path…") lies on the route with prefix `match`; config-key targets lie on none. */
+function onRoute(target: string, match: string): boolean {
+  const path = /^[A-Z]+ (\/\S*)/.exec(target)?.[1];
+  return path !== undefined && (match === '' || path.startsWith(match));
 }
 
 export interface WaiverActor { name: string; role?: string }

@@ -128,6 +128,8 @@ export interface Report {
   version: string;
   profile: Profile;
   actor: string;
+  /** A targeted run: only these probes and/or routes (by route `match`); absent for a whole run. */
+  scope?: { probes: string[] | null; routes: string[] | null };
   startedAt: string;
   finishedAt: string;
   durationMs: number;

@@ -10,7 +10,8 @@
 //   GET  clients                  operator  the defense's client table
 //   POST clients/unban {address}  operator
 //   GET  audit                    viewer    last report (evidence for operator+), running run, error
-//   POST audit/run {profile}      operator for quick, admin for full
+//   POST audit/run {profile, probe?, route?}   operator for quick, admin for full; with a probe
+//                                  and/or a route it is a targeted check (GET audit → check)
 //   POST audit/waive {fingerprint, reason, expires}   admin
 //   GET  audit/report?format=json|sarif   operator   as a download
 //   GET  credentials              admin     accounts, never secrets
@@ -47,7 +48,7 @@ interface Endpoint { need: Role; action: string; run(call: Call): AppReply | Pro
 export function dashboardHandlers(deps: DashboardDeps): Record<string, Handler> {
   const hub = new EventHub({ maxStreams: deps.maxStreams, heartbeatMs: deps.heartbeatMs });
   const samples = new SampleRing(60);
-  const audit = deps.audit ? new AuditDesk(deps.audit, deps.sarif ?? null) : null;
+  const audit = deps.audit ? new AuditDesk(deps.audit, deps.sarif ?? null, deps.config.web.routes.map((r) => r.match)) : null;
   const oplog = deps.oplog ?? null;
   let oplogErrors = 0;
 

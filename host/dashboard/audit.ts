@@ -12,10 +12,12 @@ const FINGERPRINT = /^[A-Za-z0-9:_-]{8,128}$/;
 const MAX_WAIVER_MS = 366 * 86_400_000;
 
 export class AuditDesk {
-  private running: { profile: Profile | null; actor: string | null; startedAt: string | null } | null = null;
+  private running: { profile: Profile | null; actor: string | null; startedAt: string | null; probe?: string; route?: string } | null = null;
   private error: string | null = null;
 
-  constructor(private readonly audit: AuditLike, private readonly sarif: ((r: ReportLike) => object) | null = null) {}
+  /** `routes`: the `match` prefixes of the configured routes, which a targeted check may name. */
+  constructor(private readonly audit: AuditLike, private readonly sarif: ((r: ReportLike) => object) | null = null,
+    private readonly routes: readonly string[] = []) {}
 
   /** The run this desk started, or one the audit runs by itself (its schedule). */
   private current() {
@@ -25,10 +27,14 @@ export class AuditDesk {
   view(call: Call): AppReply {
     const evidence = roleAtLeast(call.caller.role, 'operator');
     const r = effectiveReport(this.audit);
+    const c = this.audit.lastCheck?.() ?? null;
     return reply(200, {
       running: this.current(), error: this.error, evidence,
       last: summary(r),
       findings: r ? r.findings.map((f) => findingView(f, evidence)) : [],
+      check: c ? { ...summary(c), scope: c.scope ?? null, findings: c.findings.map((f) => findingView(f, evidence)) } : null,
+      catalog: this.audit.catalog?.() ?? [],
+      routes: this.routes,
     });
   }
 
@@ -37,22 +43,34 @@ export class AuditDesk {
     if (!got.ok) return got.reply;
     const body = got.body;
     const profile = body.profile as Profile;
+    const probe = body.probe === undefined ? undefined : text(body, 'probe', 40);
+    const route = body.route === undefined ? undefined : typeof body.route === 'string' && body.route.length <= 200 ? body.route : null;
     if (profile !== 'quick' && profile !== 'full') {
       call.record('audit.run', 'failed', undefined, { reason: 'bad profile' });
-      return problem(400, 'expected {"profile": "quick" | "full"}');
+      return problem(400, 'expected {"profile": "quick" | "full", "probe"?: a probe of that profile, "route"?: a configured route\'s match}');
     }
-    const refused = call.deny(profile === 'full' ? 'admin' : 'operator', 'audit.run', profile);
+    const what = [profile, probe, route].filter((x) => typeof x === 'string').join(' ');
+    const refused = call.deny(profile === 'full' ? 'admin' : 'operator', 'audit.run', what);
     if (refused) return refused;
+    const known = this.audit.catalog?.() ?? [];
+    if (probe === null || route === null
+      || (probe !== undefined && !known.some((p) => p.id === probe && p.profiles.includes(profile)))
+      || (route !== undefined && !this.routes.includes(route))) {
+      const bad = probe === null || (probe !== undefined && !known.some((p) => p.id === probe && p.profiles.includes(profile))) ? 'unknown probe' : 'unknown route';
+      call.record('audit.run', 'failed', what, { reason: bad });
+      return problem(400, `${bad}: "probe" must be a probe of the ${profile} profile (GET audit → catalog), "route" a configured route's match (GET audit → routes)`);
+    }
     if (this.current()) {
       call.record('audit.run', 'failed', profile, { reason: 'already running' });
       return problem(409, 'an audit is already running');
     }
-    const started = { profile, actor: call.caller.name, startedAt: new Date().toISOString() };
+    const started = { profile, actor: call.caller.name, startedAt: new Date().toISOString(), ...(probe ? { probe } : {}), ...(route !== undefined ? { route } : {}) };
     this.running = started;
     this.error = null;
+    const scope = probe || route !== undefined ? { ...(probe ? { probes: [probe] } : {}), ...(route !== undefined ? { routes: [route] } : {}) } : undefined;
     let pending: Promise<unknown>;
     try {
-      pending = this.audit.run(profile, call.caller.name);
+      pending = scope ? this.audit.run(profile, call.caller.name, scope) : this.audit.run(profile, call.caller.name);
     } catch (e) {
       pending = Promise.reject(e);
     }
@@ -61,10 +79,10 @@ export class AuditDesk {
       (e: unknown) => {
         if (this.running === started) this.running = null;
         this.error = `audit run failed: ${(e as Error)?.message ?? String(e)}`;
-        call.record('audit.run', 'failed', profile, { reason: this.error });
+        call.record('audit.run', 'failed', what, { reason: this.error });
       },
     );
-    call.record('audit.run', 'ok', profile);
+    call.record('audit.run', 'ok', what);
     return reply(202, { started: true, ...started });
   }
 

@@ -43,13 +43,19 @@ export interface ReportLike {
   findings: FindingLike[];
   profile?: string; actor?: string; startedAt?: string; finishedAt?: string; durationMs?: number;
   requests?: number; aborted?: string | null; grade?: string; version?: string;
+  scope?: { probes: string[] | null; routes: string[] | null };
   summary?: Partial<Record<Severity, number>>;
 }
 
 /** host/audit's AuditService, as far as the dashboard uses it. */
 export interface AuditLike {
-  run(profile: Profile, actor: string): Promise<ReportLike>;
+  /** A whole run, or with `scope` a targeted check of some probes on some routes. */
+  run(profile: Profile, actor: string, scope?: { probes?: string[]; routes?: string[] }): Promise<ReportLike>;
   last(): ReportLike | null;
+  /** The last targeted check (it never replaces last()). */
+  lastCheck?(): ReportLike | null;
+  /** Probes a check may name, with the profiles that include them. */
+  catalog?(): { id: string; class: string; title: string; profiles: Profile[] }[];
   waive(fingerprint: string, actor: string, reason: string, expiresAt: string): unknown;
   /** True while any run goes on, scheduled ones included. */
   readonly running?: boolean;

@@ -52,19 +52,31 @@ export function finding(over: Partial<FindingLike> = {}): FindingLike {
 /** An audit stand-in: run() takes `runMs` and then reports `findings`; waivers apply from the next run, as in host/audit. */
 export class FakeAudit implements AuditLike {
   report: ReportLike | null = null;
-  runs: { profile: Profile; actor: string }[] = [];
+  check: ReportLike | null = null;
+  runs: { profile: Profile; actor: string; scope?: { probes?: string[]; routes?: string[] } }[] = [];
   waived: { fingerprint: string; actor: string; reason: string; expiresAt: string }[] = [];
   constructor(public findings: FindingLike[], public runMs = 300) {}
-  async run(profile: Profile, actor: string): Promise<ReportLike> {
-    this.runs.push({ profile, actor });
+  async run(profile: Profile, actor: string, scope?: { probes?: string[]; routes?: string[] }): Promise<ReportLike> {
+    this.runs.push({ profile, actor, ...(scope ? { scope } : {}) });
     const startedAt = new Date().toISOString();
     await new Promise((r) => setTimeout(r, this.runMs));
     const w = this.waivers();
     const findings = this.findings.map((f) => (Object.hasOwn(w, f.fingerprint) ? { ...f, status: 'waived', waiver: w[f.fingerprint] } : { ...f }));
-    this.report = { findings, profile, actor, startedAt, finishedAt: new Date().toISOString(), aborted: null, version: '0.1.0' };
-    return this.report;
+    const r: ReportLike = { findings, profile, actor, startedAt, finishedAt: new Date().toISOString(), aborted: null, version: '0.1.0' };
+    if (!scope) return (this.report = r);
+    // A check sees the findings of its probes on its routes only.
+    r.scope = { probes: scope.probes ?? null, routes: scope.routes ?? null };
+    r.findings = findings.filter((f) => (!scope.probes || scope.probes.includes(f.probe)) && (!scope.routes || scope.routes.some((m) => f.target.startsWith(`GET ${m}`))));
+    return (this.check = r);
   }
   last() { return this.report; }
+  lastCheck() { return this.check; }
+  catalog() {
+    return [
+      { id: 'headers.csp', class: 'headers', title: 'Security headers', profiles: ['quick', 'full'] as Profile[] },
+      { id: 'smuggling', class: 'smuggling', title: 'Request smuggling', profiles: ['full'] as Profile[] },
+    ];
+  }
   waive(fingerprint: string, actor: string, reason: string, expiresAt: string) {
     this.waived.push({ fingerprint, actor, reason, expiresAt });
   }

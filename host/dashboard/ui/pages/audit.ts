@@ -11,11 +11,15 @@ interface Finding {
   expected: string; observed: string; evidence?: string; recommendation: string; fingerprint: string; status: string;
   waiver?: { actor: string; reason: string; expiresAt: string };
 }
+interface RunSummary { grade: string; counts: Record<string, number>; profile: string | null; actor: string | null; finishedAt: string | null; aborted: string | null }
 interface AuditView {
-  running: { profile: string | null; actor: string | null; startedAt: string | null } | null;
+  running: { profile: string | null; actor: string | null; startedAt: string | null; probe?: string; route?: string } | null;
   error: string | null;
-  last: { grade: string; counts: Record<string, number>; profile: string | null; actor: string | null; finishedAt: string | null; aborted: string | null } | null;
+  last: RunSummary | null;
   findings: Finding[];
+  check: (RunSummary & { scope: { probes: string[] | null; routes: string[] | null } | null; findings: Finding[] }) | null;
+  catalog: { id: string; class: string; title: string; profiles: string[] }[];
+  routes: string[];
 }
 
 const RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
@@ -32,20 +36,22 @@ export const auditPage: Page = {
     const findings = h('div', { id: 'audit-findings' });
     const controls = h('div', { class: 'actions' });
     const buttons: HTMLButtonElement[] = [];
+    const start = async (body: Record<string, string>, what: string) => {
+      err.textContent = '';
+      try {
+        await ctx.api.post('audit/run', body);
+        status.textContent = `The ${what} started.`;
+        lastWhat = what;
+        wasRunning = true;                        // a run over before the next load still reports finishing
+        pollMs = 50;
+      } catch (e) {
+        err.textContent = explain(e);
+      }
+      await load();
+    };
     const runButton = (profile: 'quick' | 'full', label: string) => {
       const b = h('button', { type: 'button', id: `run-${profile}` }, label);
-      b.addEventListener('click', async () => {
-        err.textContent = '';
-        try {
-          await ctx.api.post('audit/run', { profile });
-          status.textContent = `The ${profile} audit started.`;
-          wasRunning = true;                      // a run over before the next load still reports finishing
-          pollMs = 50;
-        } catch (e) {
-          err.textContent = explain(e);
-        }
-        await load();
-      });
+      b.addEventListener('click', () => { void start({ profile }, `${profile} audit`); });
       buttons.push(b);
       controls.append(b);
     };
@@ -56,11 +62,44 @@ export const auditPage: Page = {
         h('a', { href: '/_moat/api/audit/report?format=json', download: 'moat-audit.json', id: 'download-json', class: 'button' }, 'Download JSON report'),
         h('a', { href: '/_moat/api/audit/report?format=sarif', download: 'moat-audit.sarif', id: 'download-sarif', class: 'button' }, 'Download SARIF report'));
     }
-    ctx.root.append(controls, status, err, progress, summary, findings);
+    // A targeted check: one probe class on one route (or every route), e.g. after changing that route.
+    const checkForm = h('form', { id: 'check-form', class: 'check', 'aria-label': 'Check one probe on one route' });
+    const checkResult = h('section', { id: 'check-result', 'aria-labelledby': 'check-heading' });
+    const drawCheckForm = (v: AuditView) => {
+      if (!operator || checkForm.firstChild) return;
+      const probes = v.catalog.filter((p) => p.profiles.includes('quick') || admin);
+      const probe = h('select', { id: 'check-probe', name: 'probe' },
+        ...probes.map((p) => h('option', { value: p.id }, `${p.title} (${p.id})`)));
+      const route = h('select', { id: 'check-route', name: 'route' }, h('option', { value: '*' }, 'every route'),
+        ...v.routes.map((r) => h('option', { value: r }, r === '' ? '(empty prefix)' : r)));
+      const b = h('button', { type: 'submit', id: 'run-check' }, 'Run check');
+      buttons.push(b);
+      checkForm.append(h('div', {}, h('label', { for: probe.id }, 'Probe'), probe), h('div', {}, h('label', { for: route.id }, 'Route'), route), b);
+      checkForm.addEventListener('submit', (e) => {
+        e.preventDefault();
+        const p = probes.find((x) => x.id === probe.value);
+        const body: Record<string, string> = { profile: p && !p.profiles.includes('quick') ? 'full' : 'quick', probe: probe.value };
+        if (route.value !== '*') body.route = route.value;
+        void start(body, 'check');
+      });
+    };
+    const drawCheck = (v: AuditView) => {
+      clear(checkResult);
+      const c = v.check;
+      if (!c) return;
+      const scope = `${c.scope?.probes?.join(', ') ?? 'every probe'} on ${c.scope?.routes ? c.scope.routes.join(', ') || '(empty prefix)' : 'every route'}`;
+      checkResult.append(h('h2', { id: 'check-heading' }, 'Last check'),
+        h('p', { id: 'check-summary' }, `${scope}: ${c.findings.length} finding${c.findings.length === 1 ? '' : 's'}`,
+          c.finishedAt ? h('span', {}, ', run by ', c.actor ?? 'unknown', ', finished ', time(c.finishedAt)) : '', c.aborted ? ` (aborted: ${c.aborted})` : '', '.'),
+        table('Findings of the last check', ['Severity', 'Finding', 'Target', 'Status'],
+          c.findings.map((f) => [severity(f.severity), f.title, h('code', {}, f.target), f.status]), { id: 'check-findings', empty: 'No findings.' }));
+    };
+    ctx.root.append(controls, checkForm, status, err, progress, summary, findings, checkResult);
 
     let poll: ReturnType<typeof setTimeout> | undefined;
     ctx.onLeave(() => clearTimeout(poll));
     let wasRunning = false;
+    let lastWhat = 'audit';
     // Poll fast at first (a quick audit of one probe class takes tens of ms), then back off to 1 s.
     let pollMs = 50;
 
@@ -75,11 +114,12 @@ export const auditPage: Page = {
       }
       if (ctx.left) return;
       clear(progress);
+      drawCheckForm(v);
       for (const b of buttons) b.disabled = v.running !== null;
       if (v.running) {
         const r = v.running;
         progress.append(h('p', {}, h('progress', { 'aria-label': 'Audit in progress' }), ' ',
-          r.profile ? `The ${r.profile} audit started by ${r.actor ?? 'the schedule'} is running` : 'A scheduled audit is running',
+          r.profile ? `The ${r.probe || r.route !== undefined ? 'check' : `${r.profile} audit`} started by ${r.actor ?? 'the schedule'} is running` : 'A scheduled audit is running',
           r.startedAt ? h('span', {}, ' since ', time(r.startedAt)) : '', '.'));
         wasRunning = true;
         poll = setTimeout(() => { void load(); }, pollMs);
@@ -87,11 +127,12 @@ export const auditPage: Page = {
       } else if (wasRunning) {
         pollMs = 50;
         wasRunning = false;
-        status.textContent = 'The audit finished.';
+        status.textContent = `The ${lastWhat} finished.`;
       }
       if (v.error) err.textContent = v.error;
       drawSummary(v);
       drawFindings(v.findings);
+      drawCheck(v);
     };
 
     const drawSummary = (v: AuditView) => {
