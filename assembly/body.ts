@@ -3,7 +3,8 @@
 // costs the module memory and never reads past its declared length into a pipelined request.
 import { CR, LF, SEMI, EQ, DQUOTE, BSLASH } from './chars';
 import { cfg, C_CHUNK_EXT, C_SPANS } from './config';
-import { is, HEXDIG, TCHAR, WS, QDTEXT, FIELD_VCHAR } from './tables';
+import { HEXDIG, TCHAR, WS, QDTEXT, FIELD_VCHAR } from './tables';
+import { is } from './classes';
 import { E_CHUNK_SIZE, E_CHUNK_EXT, E_CHUNK_EXT_LONG, E_CHUNK_DATA, E_BARE_CR, E_BODY_LARGE } from './errors';
 import {
   O_REMAINING, O_SUB, O_EXT, O_TOTAL, O_LIMIT, R_TRAILER, S_FIELD, S_CHUNK_SIZE, S_CHUNK_EXT,

@@ -1,6 +1,7 @@
 // Fields that decide framing or routing, checked when their value is complete (RFC 9112 6, 9.3;
 // RFC 9110 7.2, 10.1.1). Reads stay inside the value token [p, p + n).
-import { is, TCHAR, WS, DIGIT } from './tables';
+import { TCHAR, WS, DIGIT } from './tables';
+import { is } from './classes';
 import {
   E_NONE, E_HOST_DUP, E_CL_DUP, E_CL_BAD,
 } from './errors';

@@ -7,7 +7,8 @@
 //   [u16 name length][u16 value length][name bytes][value bytes]
 // so a CR or LF inside a value is data to refuse, never a delimiter.
 import { cfg, C_OUT, C_WINDOW, C_FLAGS, C_HSTS_AGE, F_HSTS, F_HSTS_SUBDOMAINS, outBase, inputBase } from './config';
-import { is, TCHAR, FIELD_VCHAR, WS } from './tables';
+import { TCHAR, FIELD_VCHAR, WS } from './tables';
+import { is } from './classes';
 import {
   E_SLOT, E_RESP_STATUS, E_RESP_NAME, E_RESP_VALUE, E_RESP_FRAMING, E_RESP_SPACE,
 } from './errors';

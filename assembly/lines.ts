@@ -6,7 +6,8 @@
 // states once more (at most twice in all, so a trickled head still costs linear time).
 import { CR, LF, COLON } from './chars';
 import { cfg, C_HEADER, C_HEADERS, C_SPANS } from './config';
-import { is, TCHAR, WS } from './tables';
+import { TCHAR, WS } from './tables';
+import { is } from './classes';
 import { O_HCOUNT, O_HBYTES, R_TRAILER } from './slots';
 import { emit, spanCount, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
 import { scanValue } from './scan';

@@ -4,7 +4,8 @@
 // was already scanned, so no byte is scanned twice however the input is split.
 import { CR, LF, SP, COLON } from './chars';
 import { cfg, C_URI, C_HEADERS } from './config';
-import { is, TCHAR, WS, FIELD_VCHAR } from './tables';
+import { TCHAR, WS, FIELD_VCHAR } from './tables';
+import { is } from './classes';
 import {
   E_BAD_METHOD, E_METHOD_LONG, E_BAD_TARGET, E_URI_LONG, E_BAD_VERSION, E_VERSION, E_BARE_CR,
   E_BARE_LF, E_OBS_FOLD, E_BAD_NAME, E_NAME_SPACE, E_BAD_VALUE, E_FIELD_COUNT,

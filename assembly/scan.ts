@@ -1,7 +1,8 @@
 // Word-at-a-time scanning for the long runs of a request head (field values, targets): eight bytes
 // are tested with a few integer operations (SWAR), and only a word that may hold a stop byte is
 // looked at byte by byte. Reads are u64 loads at p with p + 8 <= end, inside the caller's window.
-import { is, FIELD_VCHAR, WS } from './tables';
+import { FIELD_VCHAR, WS } from './tables';
+import { is } from './classes';
 
 @inline const ONES: u64 = 0x0101010101010101;
 @inline const HIGH: u64 = 0x8080808080808080;

@@ -2,7 +2,8 @@
 // Both run once over a complete token the parser retained, so each byte is read at most twice in
 // all (once while scanning, once here). Every read is at p + i with i < n, inside that token.
 import { PCT, SLASH, COLON, QMARK, AT, HASH, STAR, DOT, LBRACKET, RBRACKET } from './chars';
-import { is, TARGET, REG_NAME, HEXDIG, DIGIT } from './tables';
+import { TARGET, REG_NAME, HEXDIG, DIGIT } from './tables';
+import { is } from './classes';
 import {
   E_NONE, E_BAD_TARGET, E_BAD_PCT, E_FRAGMENT, E_USERINFO, E_TARGET_FORM, E_HOST_BAD,
 } from './errors';
