@@ -124,9 +124,10 @@ export function validateConfig(obj: unknown, opts: ConfigOptions = {}): MoatConf
 
 function build(raw: unknown, baseDir: string, handlers: readonly string[]): MoatConfig {
   const root = section(raw, '', ['web', 'tls', 'log', 'auth', 'moat']);
-  const w = section(root.web, 'web', ['listen', 'documents', 'index', 'limits', 'timeouts', 'headers', 'routes', 'sessions']);
+  const w = section(root.web, 'web', ['listen', 'hosts', 'documents', 'index', 'limits', 'timeouts', 'headers', 'routes', 'sessions']);
 
   const listen = parseListen(w.listen, 'web.listen');
+  const hosts = parseHosts(w.hosts, 'web.hosts');
   const documents = parseFolder(w.documents, 'web.documents', baseDir);
   const index = parseFileName(w.index, 'web.index');
 
@@ -188,7 +189,7 @@ function build(raw: unknown, baseDir: string, handlers: readonly string[]): Moat
   const m = section(root.moat, 'moat', ['stealth', 'defense', 'audit']);
   const au = section(m.audit, 'moat.audit', ['schedule', 'state']);
   const cfg: MoatConfig = {
-    web: { listen, documents, index, limits, timeouts, headers, routes, sessions },
+    web: { listen, hosts, documents, index, limits, timeouts, headers, routes, sessions },
     tls,
     log,
     auth,
@@ -328,6 +329,26 @@ function parseListen(v: unknown, path: string): ListenSpec[] {
     out.push(spec);
   });
   return out;
+}
+
+// ---- web.hosts ----------------------------------------------------------------------------------
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+function parseHosts(v: unknown, path: string): string[] {
+  if (!Array.isArray(v)) fail(path, v, 'must be an array such as ["auto"], ["device.example", "192.168.1.20"] or ["*"]');
+  if (v.length === 0) fail(path, v, 'needs at least one entry ("*" allows every host)');
+  v.forEach((e, i) => {
+    const p = `${path}[${i}]`;
+    if (typeof e !== 'string') fail(p, e, 'must be a string');
+    if (e === '*' || e === 'auto') return;
+    const name = e.startsWith('*.') ? e.slice(2) : e;
+    if (!e.startsWith('*.') && isIP(name.replace(/^\[(.*)\]$/, '$1')) === 6) return;
+    if (name.length > 253 || !name.split('.').every((l) => LABEL.test(l))) {
+      fail(p, e, 'must be "auto", "*", a host name, "*." followed by a host name, an IPv4 address or an IPv6 address (no port, no scheme)');
+    }
+  });
+  return v as string[];
 }
 
 // ---- web.headers --------------------------------------------------------------------------------

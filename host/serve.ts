@@ -8,6 +8,7 @@ import { UserStore } from './auth/users.ts';
 import { SessionStore } from './auth/sessions.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { createRouter } from './routes.ts';
+import { HostAllowList, withHostCheck } from './hosts.ts';
 import { staticHandler } from './static.ts';
 import { tlsOptions } from './tls.ts';
 import { createLogger } from './log.ts';
@@ -84,7 +85,7 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
   server = await MoatServer.start({
     listen: cfg.web.listen,
     module: { ...toModuleConfig(cfg), ...opts.moduleOverrides },
-    handler: createRouter(cfg.web.routes, handlers, (req, role) => access.guard(req, role)),
+    handler: withHostCheck(new HostAllowList(cfg.web.hosts, cfg.web.listen), createRouter(cfg.web.routes, handlers, (req, role) => access.guard(req, role))),
     headers: cfg.web.headers,
     tls: cfg.tls ? tlsOptions(cfg.tls) : undefined,
     tlsTimeoutMs: Number.isFinite(cfg.web.timeouts.tls) ? cfg.web.timeouts.tls : 0xffffffff,

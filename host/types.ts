@@ -23,6 +23,8 @@ export interface RouteSpec {
 export interface MoatConfig {
   web: {
     listen: ListenSpec[];
+    /** Host allow-list (host/hosts.ts): names, "*.suffix", "auto", "*". */
+    hosts: string[];
     /** Absolute path of the document root, or null for none. */
     documents: string | null;
     index: string;

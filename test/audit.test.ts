@@ -167,9 +167,21 @@ describe('clean and mutated configs', () => {
       'cors web.headers medium',
       'slow-client-timeouts web.timeouts.parse medium',
       'tls web.listen low',
-      'unknown-host web.listen low',
     ]);
     expect(r.notes.some((n) => /parse timeout not measured/.test(n))).toBe(true);
+  }, 30_000);
+
+  it('flags web.hosts ["*"] (any Host served), and not the default "auto" nor a list of names', async () => {
+    const open = parseConfig(configText(`hosts: ['*']`), join(tmp, 'any-host.json5'));
+    const r = await runAudit(open, { profile: 'quick', only: ['unknown-host'] });
+    expect(r.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`)).toEqual(['unknown-host web.hosts low']);
+    expect(r.findings[0].recommendation).toMatch(/web\.hosts holds "\*"/);
+    expect(r.findings[0].evidence).toContain('evil.example');
+    for (const hosts of [`['auto']`, `['device.example']`]) {
+      const ok = await runAudit(parseConfig(configText(`hosts: ${hosts}`), join(tmp, 'hosts.json5')), { profile: 'quick', only: ['unknown-host'] });
+      expect(ok.findings, hosts).toEqual([]);
+      expect(ok.probes[0]).toMatchObject({ id: 'unknown-host', requests: 2 });   // Host field and absolute-form target both refused
+    }
   }, 30_000);
 
   it('reports a module that enforces looser limits, timeouts and caps than the config says', async () => {
@@ -218,14 +230,13 @@ describe('https listeners', () => {
     expect(r.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`).sort()).toEqual([
       'security-headers tls.hsts medium',
       'tls tls.certificate medium',
-      'unknown-host web.listen low',
     ]);
     expect(r.findings.find((f) => f.target === 'tls.certificate')!.title).toMatch(/expires in (9|10) days/);
 
     const good = await generateDevCert({ out: join(tmp, 'certs-good'), days: 365 });
     const only = parseConfig(configText(`timeouts: { parse: '1 sec' }`, tlsText(good, ", hsts: { maxAge: '1 year' }"), "['https://127.0.0.1:0']"), join(tmp, 'tls2.json5'));
     const r2 = await runAudit(only, { profile: 'quick' });
-    expect(r2.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`)).toEqual(['unknown-host web.listen low']);
+    expect(r2.findings.map((f) => `${f.probe} ${f.target} ${f.severity}`)).toEqual([]);
     expect(r2.probes.find((p) => p.id === 'request-smuggling')!.requests).toBeGreaterThan(0);
   }, 40_000);
 });

@@ -318,7 +318,7 @@ describe('limits set through config text', () => {
 
   const fields = (n: number) => Array.from({ length: n }, (_, i) => `X-F${i}: v\r\n`).join('');
   const chunked = (sizeLine: string, data: string) =>
-    `POST /api/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${sizeLine}\r\n${data}\r\n0\r\n\r\n`;
+    `POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${sizeLine}\r\n${data}\r\n0\r\n\r\n`;
   const FORM = 'Content-Type: application/x-www-form-urlencoded\r\n';
   const UPLOAD = 'Content-Type: multipart/form-data; boundary=zz\r\n';
 
@@ -393,7 +393,7 @@ describe('timeouts set through config text', () => {
     const { server } = await startText(configText(`timeouts: { parse: '300 msecs' }`));
     const c = await connect(server.port);
     const t0 = Date.now();
-    c.write('GET /api/status HTTP/1.1\r\nHost: a\r\n');
+    c.write('GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     const r = await c.read(false, 3000);
     const elapsed = Date.now() - t0;
     expect(r.status).toBe(408);
@@ -424,7 +424,7 @@ describe('timeouts set through config text', () => {
     const { server } = await startText(configText(`timeouts: { request: '600 msecs' }`));
     const c = await connect(server.port);
     const t0 = Date.now();
-    c.write('POST /api/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n');
+    c.write('POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n');
     const timer = setInterval(() => { if (!c.ended) c.write('z'); }, 50);
     try {
       const r = await c.read(false, 3000);
@@ -663,6 +663,7 @@ describe('config errors: moat serve --config FILE exits 1 with one line naming k
     [`{web: {routes: [{match: '/x', handler: 'nope'}]}}`, 'web.routes[0].handler', '"nope"', 'unknown handler (known: file, status, echo, login, logout, session, metrics, dashboard-api, dashboard-ui)'],
     [`{log: {access: {format: 'xml'}}}`, 'log.access.format', '"xml"', 'must be one of "common", "json"'],
     [`{moat: {stealth: 'yes'}}`, 'moat.stealth', '"yes"', 'must be true or false'],
+    [`{web: {hosts: ['auto', 'http://device.example']}}`, 'web.hosts[1]', '"http://device.example"', 'must be "auto", "*", a host name, "*." followed by a host name, an IPv4 address or an IPv6 address (no port, no scheme)'],
     [`{web: {sessions: {sameSite: 'lax'}}}`, 'web.sessions.sameSite', '"lax"', 'must be one of "Strict", "Lax", "None"'],
   ];
 

@@ -49,6 +49,8 @@ export const SHADOW_LOGS = 'shadow logs off; the live logs see nothing of the ru
 export function shadowConfig(cfg: MoatConfig, usersFile: string | null): MoatConfig {
   const copy = structuredClone(cfg);
   copy.web.listen = cfg.web.listen.map((l) => ({ scheme: l.scheme, host: '127.0.0.1', port: 0 }));
+  // Probes name the shadow by its loopback address; any other host is refused as configured.
+  copy.web.hosts = [...cfg.web.hosts, '127.0.0.1'];
   copy.log = { access: { path: null, format: 'common' }, error: { path: null, level: 'error' }, security: { path: null } };
   copy.auth.users = usersFile;
   return copy;
