@@ -33,7 +33,7 @@ export function entryName(name: string): string {
 
 /** Host of a request: the authority of an absolute-form target wins over the Host field (RFC 9112 3.2.2). */
 export function requestHost(req: Pick<AppRequest, 'target' | 'header'>): string | null {
-  const abs = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(req.target);
+  const abs = req.target.charCodeAt(0) === 0x2f ? null : /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(req.target);
   const raw = abs ? abs[1] : req.header('host');
   return raw === undefined ? null : hostName(raw);
 }
@@ -61,8 +61,10 @@ export class HostAllowList {
     if (this.any || host === null) return true;
     if (this.exact.has(host) || this.suffixes.some((s) => host.endsWith(s) && host.length > s.length)) return true;
     if (!this.auto) return false;
-    if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
-    if (this.autoAt === 0 || (!this.autoNames.has(host) && this.now() - this.autoAt >= REFRESH_MS)) this.refresh();
+    if (this.autoAt === 0) this.refresh();
+    if (this.autoNames.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+    if (this.now() - this.autoAt < REFRESH_MS) return false;
+    this.refresh();
     return this.autoNames.has(host);
   }
 
