@@ -16,6 +16,8 @@ export class IncomingRequest implements AppRequest {
   readonly client: { address: string; tls: boolean };
   caller: Caller | null = null;
   audit = false;
+  /** performance.now() by which the first byte had reached the host (host/static.ts Received). */
+  receivedBy: number | undefined = undefined;
   private chunks: Buffer[] = [];
   private ended = false;
   private failure: Error | null = null;
@@ -36,7 +38,9 @@ export class IncomingRequest implements AppRequest {
 
   header(name: string): string | undefined {
     const n = name.toLowerCase();
-    return this.headers.find(([k]) => k.toLowerCase() === n)?.[1];
+    // Lengths first: most lookups (cookie, authorization, if-none-match…) find no such field.
+    for (const [k, v] of this.headers) if (k.length === n.length && k.toLowerCase() === n) return v;
+    return undefined;
   }
 
   push(chunk: Buffer): void {

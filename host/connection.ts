@@ -32,10 +32,18 @@ export interface ConnectionHost {
   released(conn: Connection): void;
   /** The self-audit's per-run token: a loopback request carrying it in X-Moat-Audit is an audit request. */
   auditToken?: string;
+  /**
+   * performance.now() of the first socket read of this event-loop turn (the same value for every
+   * read of the turn). Every chunk read in the turn had its first byte in the kernel before then,
+   * since epoll reported its socket readable before the turn's reads began.
+   */
+  readsBegan?(): number;
 }
 
 const MAX_BACKLOG = 64 * 1024;   // unparsed input held behind an unanswered request before reading stops
 const RESPOND_CLOSE = 1;
+const READ_BUFFER = 64 * 1024;   // libuv reads a socket into buffers of this size
+const NO_FIELDS: [string, string][] = [];
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -60,11 +68,22 @@ export class Connection {
   private answered = false;        // a head for the current request went out
   private closing = false;
   private gone = false;
+  /** readsBegan() of the chunk the next request starts, when it starts one (see onHead). */
+  private firstByteBy: number | undefined = undefined;
+  /**
+   * Whether a chunk's first byte is known to predate readsBegan(): only on plain TCP (a TLS record
+   * can start in the middle of a read), never once the socket was paused (chunks may have waited
+   * in the stream), and not right after a read that filled libuv's buffer (the next read of the
+   * same turn can return bytes that arrived during the turn).
+   */
+  private turnTimes: boolean;
+  private afterFullRead = false;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket, readonly slot: number,
               readonly client: { address: string; tls: boolean }) {
     this.openedAt = host.now();
     this.secure = !client.tls;
+    this.turnTimes = !client.tls && host.readsBegan !== undefined;
     this.feeder = new Feeder(host.moat, slot, (e) => this.onEvent(e), true);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.release());
@@ -75,8 +94,11 @@ export class Connection {
     this.secure = true;
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => {
+      // With nothing unparsed, this chunk's first byte starts the next request.
+      if (this.turnTimes && !this.afterFullRead && this.feeder.pending === 0 && !this.feeder.midRequest) this.firstByteBy = this.host.readsBegan!();
+      this.afterFullRead = chunk.length >= READ_BUFFER;
       this.feeder.push(chunk, this.host.now());
-      if (this.feeder.pending > MAX_BACKLOG) this.socket.pause();
+      if (this.feeder.pending > MAX_BACKLOG) { this.turnTimes = false; this.socket.pause(); }
     });
   }
 
@@ -108,6 +130,10 @@ export class Connection {
   private onHead(head: Omit<HttpRequest, 'body'>, delay: number): void {
     const req = new IncomingRequest(head, this.client);
     req.audit = isAudit(req, this.host.auditToken);
+    // When its first byte reached the host: the turn's read time if this request began a chunk,
+    // else now (a pipelined request's bytes may have arrived during this turn's reads).
+    req.receivedBy = this.firstByteBy ?? performance.now();
+    this.firstByteBy = undefined;
     this.current = req;
     this.currentStarted = Date.now();
     this.parsedCurrent = false;
@@ -158,7 +184,8 @@ export class Connection {
     if (!body) length = 0;
     // Head and a buffered body leave in one write (cork/uncork → writev), as node:http does.
     this.socket.cork();
-    let head = this.writeHead(reply.status, length, [...this.host.extraFields, ...(reply.fields ?? [])], this.closing ? RESPOND_CLOSE : 0);
+    const extra = this.host.extraFields, own = reply.fields ?? NO_FIELDS;
+    let head = this.writeHead(reply.status, length, extra.length ? [...extra, ...own] : own, this.closing ? RESPOND_CLOSE : 0);
     if (!head) {                                   // the app's fields were refused: a plain 500, then close
       stream?.destroy();
       stream = null;
@@ -170,9 +197,10 @@ export class Connection {
     if (headOnly) { stream?.destroy(); this.socket.uncork(); }
     else if (buf) {
       bytes = buf.length;
-      const flushed = this.write(buf);
+      // No promise unless the socket is over its high-water mark (almost never for a small body).
+      const full = !this.gone && !this.socket.write(buf);
       this.socket.uncork();
-      await flushed;
+      if (full) await this.drained();
     } else { this.socket.uncork(); if (stream) bytes = await this.pipe(stream, length < 0 && req.version === '1.1'); }
     this.host.log.access({ client: this.client.address, method: req.method, target: req.target, version: req.version, status: head === null ? 500 : reply.status, bytes, durationMs: Date.now() - this.currentStarted, tls: this.client.tls, audit: req.audit });
     if (head.close || this.closing) { this.closing = true; this.socket.end(); return; }
@@ -182,17 +210,28 @@ export class Connection {
   /** The current exchange is over: let the feeder parse the next pipelined request. */
   private next(): void {
     this.current = null;
-    setImmediate(() => {
-      if (this.gone) return;
-      this.feeder.resume(this.host.now());
-      // Read again only once the input held behind answered requests is below the bound.
-      if (this.feeder.pending <= MAX_BACKLOG && this.socket.isPaused()) this.socket.resume();
-    });
+    // Nothing waiting behind the answered request (the usual keep-alive case): unpause the parser
+    // now. Pipelined input is parsed in a later turn, so one client cannot hold the loop.
+    if (this.feeder.pending === 0) this.resumeInput();
+    else setImmediate(this.resumeLater);
+  }
+
+  private readonly resumeLater = () => this.resumeInput();
+
+  private resumeInput(): void {
+    if (this.gone) return;
+    this.feeder.resume(this.host.now());
+    // Read again only once the input held behind answered requests is below the bound.
+    if (this.feeder.pending <= MAX_BACKLOG && this.socket.isPaused()) this.socket.resume();
   }
 
   private write(buf: Buffer): Promise<void> {
-    if (this.gone) return Promise.resolve();
-    return new Promise((resolve) => { if (this.socket.write(buf)) resolve(); else this.socket.once('drain', resolve).once('close', resolve); });
+    if (this.gone || this.socket.write(buf)) return Promise.resolve();
+    return this.drained();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => { this.socket.once('drain', resolve).once('close', resolve); });
   }
 
   /** Streams a body with backpressure; chunked framing when the length is unknown on HTTP/1.1. */

@@ -33,6 +33,7 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
 /** The form paths are compared in: unreserved escapes decoded, other escapes upper-cased. */
 export function canonicalPath(path: string): string {
+  if (!path.includes('%')) return path;             // most paths have no escapes at all
   return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
     const c = String.fromCharCode(parseInt(hex, 16));
     return UNRESERVED.test(c) ? c : '%' + hex.toUpperCase();
@@ -68,7 +69,8 @@ export function createRouter(routes: RouteSpec[], handlers: Record<string, Handl
 
   return (req) => {
     const path = canonicalPath(req.path);
-    const route = compiled.find((r) => path.startsWith(r.prefix));
+    let route: CompiledRoute | undefined;
+    for (const r of compiled) if (path.startsWith(r.prefix)) { route = r; break; }
     if (!route) return errorReply(404, 'not_found');
     if (route.allowed && !route.allowed.has(req.method)) return errorReply(405, 'method_not_allowed', [['Allow', route.allow]]);
     const refusal = guard ? guard(req, route.role) : route.role ? errorReply(401, 'authentication_required') : null;

@@ -87,6 +87,9 @@ export class MoatServer {
   private readonly recent = new Map<number, string>();
   readonly metrics: Metrics;
   private readonly watchers = new Set<(e: SecurityEntry) => void>();
+  /** performance.now() of this turn's first socket read, -1 until one happens (ConnectionHost.readsBegan). */
+  private readsAt = -1;
+  private readonly readsEnd = () => { this.readsAt = -1; };
 
   private constructor(moat: Moat, private readonly opts: ServerOptions) {
     this.moat = moat;
@@ -105,6 +108,12 @@ export class MoatServer {
       moat, handler: opts.handler, extraFields: opts.headers ?? [], log: this.log, now: nowMs,
       released: (c) => { this.conns.delete(c.slot); },
       auditToken: opts.auditToken,
+      // Socket reads run in the loop's poll phase, setImmediate callbacks right after it: the
+      // time is taken once per turn and forgotten before the next turn's reads.
+      readsBegan: () => {
+        if (this.readsAt < 0) { this.readsAt = performance.now(); setImmediate(this.readsEnd); }
+        return this.readsAt;
+      },
     };
   }
 
@@ -243,6 +252,17 @@ export class MoatServer {
   watchSecurity(fn: (e: SecurityEntry) => void): () => void {
     this.watchers.add(fn);
     return () => { this.watchers.delete(fn); };
+  }
+
+  /**
+   * A reloaded config (host/serve.ts): response fields and rule names from the next response on,
+   * and the module words read at each use (limits, timeouts, flags, rule thresholds). Open
+   * connections, the client table and the listeners stay as they are.
+   */
+  reconfigure(c: { headers: [string, string][]; rules: DefenseRule[]; words: Partial<ModuleConfig> }): void {
+    this.moat.setLiveWords(c.words);
+    this.host.extraFields = c.headers;
+    this.opts.rules = c.rules;
   }
 
   /** Security events the host itself decides (logins, CSRF, role checks), in the same log. */

@@ -12,7 +12,8 @@
 //       starting with ".", except ".well-known"); a real path (fs.realpath, symlinks resolved)
 //       outside the real root — a symlink escape; a directory without `index` (no listings); a
 //       trailing "/" on a file; anything but a regular file (FIFO, socket, device).
-// The root's real path is resolved on every request, so swapping a "current" symlink works.
+// The root's real path is resolved on every request that is not a cache hit (a cached file is
+// kept at most CACHE_TTL_MS), so swapping a "current" symlink works.
 // Directories are served as their `index` file, with or without a trailing "/" (no redirect).
 // Not covered: someone who can write inside the root racing a symlink in between the realpath
 // check and the open (the final component is opened with O_NOFOLLOW).
@@ -148,25 +149,50 @@ class FileBody extends Readable {
 const notFound = (): AppReply => errorReply(404, 'not_found');
 
 // Small files are kept in memory for a moment, so a busy device does not pay realpath + open +
-// fstat + a stream (several thread-pool trips) per request. A hit still costs one synchronous stat of
-// the resolved file and is served only if size and mtime are unchanged and the entry is younger than
-// CACHE_TTL_MS; the cache holds at most CACHE_ENTRIES files and CACHE_BYTES bytes (oldest out first).
+// fstat + a stream (several thread-pool trips) per request. A hit is served only while the entry is
+// younger than CACHE_TTL_MS and a stat of the resolved file shows the same size and mtime; the cache
+// holds at most CACHE_ENTRIES files and CACHE_BYTES bytes (oldest out first).
+//
+// That stat need not be a fresh one per request: a stat taken after the request reached the host
+// (`receivedBy`, see Received) already shows every change made before the client sent it, so a
+// later request of the same batch of socket reads reuses it (one stat per event-loop turn under
+// load instead of one per request). A request without `receivedBy` (built by hand, as in tests)
+// always gets a fresh stat: a change is seen at once either way.
 const CACHE_FILE_MAX = 64 * 1024;
 const CACHE_BYTES = 4 * 1024 * 1024;
 const CACHE_ENTRIES = 256;
 const CACHE_TTL_MS = 1000;
 
-interface CachedFile { real: string; size: bigint; mtimeNs: bigint; etag: string; mtimeMs: number; lastModified: string; type: string; body: Buffer; checked: number }
+/**
+ * Set by the server on the requests it builds (host/app-request.ts): a performance.now() time by
+ * which the request's first byte had reached the host. Anything observed at or after it reflects
+ * every change the client made before sending the request.
+ */
+export interface Received { receivedBy?: number }
+
+interface CachedFile {
+  real: string; size: bigint; mtimeNs: bigint; etag: string; mtimeMs: number; type: string; body: Buffer;
+  /** Date.now() when filled (the TTL). */
+  checked: number;
+  /** performance.now() just before the last stat (or open) that found the file unchanged. */
+  statAt: number;
+  /** The reply fields, built once: frozen, as every hit shares them. */
+  ok: readonly [string, string][]; notModified: readonly [string, string][];
+}
 
 class FileCache {
   private readonly map = new Map<string, CachedFile>();
   private bytes = 0;
 
-  get(path: string): CachedFile | undefined {
+  get(path: string, receivedBy: number | undefined): CachedFile | undefined {
     const e = this.map.get(path);
     if (!e) return undefined;
-    const st = Date.now() - e.checked < CACHE_TTL_MS ? statSync(e.real, { bigint: true, throwIfNoEntry: false }) : undefined;
-    if (st && st.isFile() && st.size === e.size && st.mtimeNs === e.mtimeNs) return e;
+    if (Date.now() - e.checked < CACHE_TTL_MS) {
+      if (receivedBy !== undefined && e.statAt >= receivedBy) return e;
+      const at = performance.now();
+      const st = statSync(e.real, { bigint: true, throwIfNoEntry: false });
+      if (st && st.isFile() && st.size === e.size && st.mtimeNs === e.mtimeNs) { e.statAt = at; return e; }
+    }
     this.delete(path);
     return undefined;
   }
@@ -188,18 +214,28 @@ class FileCache {
   }
 }
 
+/** Whether the validators make this a 304: If-None-Match (all its field lines) wins over If-Modified-Since. */
 function conditional(req: Parameters<Handler>[0], etag: string, mtimeMs: number): boolean {
-  const inm = req.headers.filter(([k]) => k.toLowerCase() === 'if-none-match').map(([, v]) => v);
-  if (inm.length) return etagMatches(inm.join(', '), etag);
-  const ims = req.header('if-modified-since');
+  // One pass without allocating: most requests carry neither field.
+  let inm: string | undefined, ims: string | undefined;
+  for (const [k, v] of req.headers) {
+    if (k.length === 13 && k.toLowerCase() === 'if-none-match') inm = inm === undefined ? v : `${inm}, ${v}`;
+    else if (k.length === 17 && ims === undefined && k.toLowerCase() === 'if-modified-since') ims = v;
+  }
+  if (inm !== undefined) return etagMatches(inm, etag);
   const t = ims === undefined ? NaN : Date.parse(ims);
   return !Number.isNaN(t) && Math.floor(mtimeMs / 1000) * 1000 <= t;
 }
 
+const freeze = (fields: [string, string][]) => Object.freeze(fields.map((f) => Object.freeze(f))) as readonly [string, string][];
+
+function validators(etag: string, lastModified: string): [string, string][] {
+  return [['ETag', etag], ['Last-Modified', lastModified], ['Cache-Control', 'no-cache']];
+}
+
 function cachedReply(req: Parameters<Handler>[0], e: CachedFile): AppReply {
-  const common: [string, string][] = [['ETag', e.etag], ['Last-Modified', e.lastModified], ['Cache-Control', 'no-cache']];
-  if (conditional(req, e.etag, e.mtimeMs)) return { status: 304, fields: common };
-  const fields: [string, string][] = [['Content-Type', e.type], ...common];
+  if (conditional(req, e.etag, e.mtimeMs)) return { status: 304, fields: e.notModified as [string, string][] };
+  const fields = e.ok as [string, string][];
   if (req.method === 'HEAD') return { status: 200, fields, body: { stream: Readable.from([]), length: e.body.length } };
   return { status: 200, fields, body: e.body };
 }
@@ -214,10 +250,12 @@ export function staticHandler(opts: StaticOptions): Handler {
 
   return async (req) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return errorReply(405, 'method_not_allowed', [['Allow', 'GET, HEAD']]);
+    // Only paths parsePath accepted enter the cache, so a hit needs no second parse.
+    const hit = cache.get(req.path, (req as Received).receivedBy);
+    if (hit) return cachedReply(req, hit);
     const parsed = parsePath(req.path);
     if (!parsed.ok) return parsed.status === 400 ? errorReply(400, 'bad_path') : notFound();
-    const hit = cache.get(req.path);
-    if (hit) return cachedReply(req, hit);
+    const openedAt = performance.now();
 
     let realRoot: string;
     try { realRoot = await realpath(root); } catch { return notFound(); }
@@ -248,12 +286,16 @@ export function staticHandler(opts: StaticOptions): Handler {
       if (size <= CACHE_FILE_MAX) {
         const body = await fh.readFile();
         if (body.length === size) {
-          const entry: CachedFile = { real: target.real, size: st.size, mtimeNs: st.mtimeNs, etag, mtimeMs, lastModified, type, body, checked: Date.now() };
+          const common = validators(etag, lastModified);
+          const entry: CachedFile = {
+            real: target.real, size: st.size, mtimeNs: st.mtimeNs, etag, mtimeMs, type, body, checked: Date.now(), statAt: openedAt,
+            ok: freeze([['Content-Type', type], ...common]), notModified: freeze(common),
+          };
           cache.put(req.path, entry);
           return cachedReply(req, entry);
         }
       }
-      const common: [string, string][] = [['ETag', etag], ['Last-Modified', lastModified], ['Cache-Control', 'no-cache']];
+      const common = validators(etag, lastModified);
       if (conditional(req, etag, mtimeMs)) return { status: 304, fields: common };
       const fields: [string, string][] = [['Content-Type', type], ...common];
       if (req.method === 'HEAD') return { status: 200, fields, body: { stream: Readable.from([]), length: size } };

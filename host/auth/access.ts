@@ -12,7 +12,7 @@ import type { SessionStore, Session } from './sessions.ts';
 import type { LoginThrottle } from './throttle.ts';
 import { roleAtLeast, type Role } from './roles.ts';
 import { cookieName, readCookie, sessionCookie, clearCookie } from './cookies.ts';
-import { csrfProblem } from './csrf.ts';
+import { csrfProblem, isUnsafeMethod } from './csrf.ts';
 
 export interface AccessEvent { kind: 'auth'; reason: string; client: string; severity: string; user?: string }
 
@@ -34,28 +34,37 @@ const NO_STORE: [string, string] = ['Cache-Control', 'no-store'];
 
 interface Identity { caller: Caller | null; session: Session | null; token: string | undefined }
 
+/** A request with neither credential field: nothing to look up, no event to write. */
+const ANONYMOUS: Identity = Object.freeze({ caller: null, session: null, token: undefined });
+
 export class Access {
   private readonly now: () => number;
   /** What guard() found for a request, so its handler does not look the session up again. */
   private readonly identities = new WeakMap<AppRequest, Identity>();
+  /** The cookie's wire name over plain TCP and over TLS, worked out on first use. */
+  private readonly wireNames: [string | undefined, string | undefined] = [undefined, undefined];
   constructor(private readonly o: AccessOptions) {
     this.now = o.now ?? Date.now;
   }
 
   private cookieOf(req: AppRequest): string {
-    return cookieName(this.o.cookie, req.client.tls);
+    const i = req.client.tls ? 1 : 0;
+    return (this.wireNames[i] ??= cookieName(this.o.cookie, req.client.tls));
   }
 
   /** The caller of `req`, or null; a session whose account changed or was revoked is ended here. */
   identify(req: AppRequest): Identity {
     const users = this.o.users;
-    const bearer = BEARER.exec(req.header('authorization') ?? '');
+    const authorization = req.header('authorization');
+    const cookies = this.o.sessions ? req.header('cookie') : undefined;
+    if (authorization === undefined && cookies === undefined) return ANONYMOUS;
+    const bearer = authorization === undefined ? null : BEARER.exec(authorization);
     if (bearer && users) {
       const p = users.device(bearer[1]);
       if (!p) this.event(req, 'bad_device_token', 'medium');
       return { caller: p && { name: p.name, kind: p.kind, role: p.role as Role, via: 'bearer' }, session: null, token: undefined };
     }
-    const token = this.o.sessions ? readCookie(req.header('cookie'), this.cookieOf(req)) : undefined;
+    const token = cookies === undefined ? undefined : readCookie(cookies, this.cookieOf(req));
     const s = token ? this.o.sessions!.get(token, this.now()) : null;
     if (!s) return { caller: null, session: null, token };
     const p: Principal = { name: s.user, kind: 'user', role: s.role as Role, generation: s.generation };
@@ -70,9 +79,10 @@ export class Access {
   /** null when `req` may go on to its handler (req.caller set), else the refusal to send. */
   guard(req: AppRequest, role: Role | null): AppReply | null {
     const id = this.identify(req);
-    this.identities.set(req, id);
+    // session() reuses what was found; an anonymous request it can identify again for free.
+    if (id !== ANONYMOUS) this.identities.set(req, id);
     req.caller = id.caller;
-    const csrf = csrfProblem(req, { scheme: req.client.tls ? 'https' : 'http', session: id.session });
+    const csrf = isUnsafeMethod(req.method) ? csrfProblem(req, { scheme: req.client.tls ? 'https' : 'http', session: id.session }) : null;
     if (csrf) {
       const reason = csrf === 'csrf_token' ? csrf : `csrf_${csrf}`;
       this.event(req, reason, 'high', id.caller?.name);
