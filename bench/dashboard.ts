@@ -76,7 +76,7 @@ export async function dashboardBench(o: DashboardOptions): Promise<DashboardResu
   const audit = new AuditService({ config: cfg });
   let running: Running | undefined;
   const handlers = dashboardHandlers({
-    server: () => running?.server, config: cfg, users, audit, oplog: null,
+    server: () => running?.server, config: () => cfg, users, audit, oplog: null,
     sarif: (r) => formatSarif(r as unknown as Report), startedAt: Date.now(),
   });
   running = await startFromConfig(cfg, { handlers });

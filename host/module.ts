@@ -28,6 +28,8 @@ export const ConfigWord = {
 export type ConfigKey = Exclude<keyof typeof ConfigWord, 'magic'>;
 export type ModuleConfig = Record<ConfigKey, number>;
 export const CONFIG_WORDS = 64;
+/** Words init() lays memory out by (assembly/config.ts layout()). */
+export const LAYOUT_WORDS = ['slots', 'window_bytes', 'span_records', 'event_records', 'out_bytes', 'clients', 'rule_count'] as const;
 /** u32 words of the result record (assembly/output.ts). */
 export const RESULT_WORDS = 10;
 
@@ -148,6 +150,21 @@ export class Moat {
     const hw = this.init();
     if (hw < 0) throw new Error(`module refused the config: ${JSON.stringify(overrides)} (code ${-hw})`);
     this.config = cfg;
+  }
+
+  /**
+   * Writes config words the module reads at each use (limits, timeouts, flags, rule thresholds)
+   * into the live blob, without init(): open connections and the client table stay. Words that
+   * lay out memory (LAYOUT_WORDS) cannot change this way; naming one with a new value throws.
+   */
+  setLiveWords(words: Partial<ModuleConfig>): void {
+    const base = this.x.configPtr();
+    for (const [k, v] of Object.entries(words) as [ConfigKey, number][]) {
+      if (v === undefined || v === this.config[k]) continue;
+      if ((LAYOUT_WORDS as readonly string[]).includes(k)) throw new Error(`config word ${k} lays out module memory: it changes only with a restart`);
+      this.view.setUint32(base + 4 * ConfigWord[k], v >>> 0, true);
+      this.config = { ...this.config, [k]: v };
+    }
   }
 
   /** The client records in use, read straight from the module's table. */

@@ -9,6 +9,7 @@ import { SessionStore } from './auth/sessions.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { createRouter } from './routes.ts';
 import { HostAllowList, withHostCheck } from './hosts.ts';
+import { planReload, type ReloadPlan } from './reload.ts';
 import { staticHandler } from './static.ts';
 import { tlsOptions } from './tls.ts';
 import { createLogger } from './log.ts';
@@ -19,9 +20,22 @@ import type { Report } from './audit/types.ts';
 import { OpLog } from './oplog.ts';
 import { dashboardHandlers } from './dashboard/api.ts';
 import type { Handler, MoatConfig } from './types.ts';
-import type { ModuleConfig } from './module.ts';
+import { LAYOUT_WORDS, type ModuleConfig } from './module.ts';
 
-export interface Running { server: MoatServer; audit: AuditService | null; close(graceMs?: number): Promise<void> }
+export interface Running {
+  server: MoatServer;
+  audit: AuditService | null;
+  /** The config being served (after a reload: the new one, with restart keys at their running values). */
+  readonly config: MoatConfig;
+  /**
+   * Takes a changed config while serving: live keys apply to the next request, restart keys keep
+   * their running values (host/reload.ts), and a quick self-audit of the result follows. A config
+   * that fails to load or to build (the error names the key) changes nothing. Both outcomes go to
+   * the error log and the operation log.
+   */
+  reload(load: () => MoatConfig, actor?: string): { ok: true; plan: ReloadPlan } | { ok: false; error: string };
+  close(graceMs?: number): Promise<void>;
+}
 
 export interface StartOptions {
   /** Application handlers beside the demo ones, by route handler name. */
@@ -53,19 +67,13 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
   const sessions = cfg.web.sessions.enable
     ? new SessionStore({ max: cfg.web.limits.sessions, idleMs: cfg.web.sessions.timeout === Infinity ? 2 ** 31 - 1 : cfg.web.sessions.timeout })
     : null;
-  const login = cfg.auth.login;
-  const access = new Access({
-    users: cfg.auth.users ? UserStore.load(cfg.auth.users) : null,
-    sessions,
-    cookie: cfg.web.sessions.cookie,
-    sameSite: cfg.web.sessions.sameSite === 'Lax' ? 'Lax' : 'Strict',
-    throttle: new LoginThrottle({ failures: login.failures, windowMs: login.window, baseLockMs: login.lock }),
-    event: (e) => (server ? server.securityEvent(e) : logger.security({ time: Date.now(), code: 0, slot: 0xff, ...e })),
-    onLogin: (outcome) => metrics.login(outcome),
-  });
-  const handlers: Record<string, Handler> = {
+  const throttleFor = (c: MoatConfig) => new LoginThrottle({ failures: c.auth.login.failures, windowMs: c.auth.login.window, baseLockMs: c.auth.login.lock });
+  let throttle = throttleFor(cfg);
+  let current = cfg;
+  // Built once: they hold live state (event streams, metric samples, the audit desk) and read the
+  // current config through `config()`.
+  const fixed: Record<string, Handler> = {
     ...demoHandlers(),
-    ...access.handlers(),
     metrics: () => ({
       status: 200,
       fields: [['Content-Type', 'text/plain; version=0.0.4; charset=utf-8'], ['Cache-Control', 'no-store']],
@@ -76,16 +84,31 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
       }),
     }),
     ...dashboardHandlers({
-      server: () => server, config: cfg, users: cfg.auth.users, audit, oplog,
+      server: () => server, config: () => current, users: cfg.auth.users, audit, oplog,
       sarif: (r) => formatSarif(r as unknown as Report), startedAt,
     }),
-    ...opts.handlers,
   };
-  if (cfg.web.documents) handlers.file = staticHandler({ root: cfg.web.documents, index: cfg.web.index });
+  // The request path a config makes: Host check → router → access guard → handler. Sessions and
+  // the login throttle outlive it, so a reload logs nobody out and unlocks nobody.
+  const appFor = (c: MoatConfig, t: LoginThrottle): Handler => {
+    const access = new Access({
+      users: c.auth.users ? UserStore.load(c.auth.users) : null,
+      sessions,
+      cookie: c.web.sessions.cookie,
+      sameSite: c.web.sessions.sameSite === 'Lax' ? 'Lax' : 'Strict',
+      throttle: t,
+      event: (e) => (server ? server.securityEvent(e) : logger.security({ time: Date.now(), code: 0, slot: 0xff, ...e })),
+      onLogin: (outcome) => metrics.login(outcome),
+    });
+    const handlers: Record<string, Handler> = { ...fixed, ...access.handlers(), ...opts.handlers };
+    if (c.web.documents) handlers.file = staticHandler({ root: c.web.documents, index: c.web.index });
+    return withHostCheck(new HostAllowList(c.web.hosts, c.web.listen), createRouter(c.web.routes, handlers, (req, role) => access.guard(req, role)));
+  };
+  let app = appFor(cfg, throttle);
   server = await MoatServer.start({
     listen: cfg.web.listen,
     module: { ...toModuleConfig(cfg), ...opts.moduleOverrides },
-    handler: withHostCheck(new HostAllowList(cfg.web.hosts, cfg.web.listen), createRouter(cfg.web.routes, handlers, (req, role) => access.guard(req, role))),
+    handler: (req) => app(req),
     headers: cfg.web.headers,
     tls: cfg.tls ? tlsOptions(cfg.tls) : undefined,
     tlsTimeoutMs: Number.isFinite(cfg.web.timeouts.tls) ? cfg.web.timeouts.tls : 0xffffffff,
@@ -99,9 +122,39 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
   sweep.unref();
   const unschedule = audit && cfg.moat.audit.schedule ? audit.schedule({ quickDailyMs: DAY_MS, fullWeeklyMs: 7 * DAY_MS }) : null;
   const running = server;
+  const reload: Running['reload'] = (load, actor = 'config-file') => {
+    let plan: ReloadPlan, nextApp: Handler, nextThrottle = throttle;
+    try {
+      // Everything that can throw (a bad value, a route naming an unknown handler, a users file
+      // that fails to load) throws before anything is swapped: the old config keeps serving.
+      plan = planReload(current, load());
+      if (plan.changed.length === 0) return { ok: true, plan };
+      if (plan.live.some((k) => k.startsWith('auth.login'))) nextThrottle = throttleFor(plan.effective);
+      nextApp = appFor(plan.effective, nextThrottle);
+    } catch (e) {
+      const error = (e as Error).message;
+      logger.error('error', 'config reload refused; the previous config keeps serving', { reason: error });
+      oplog?.append({ actor, role: null, action: 'config.reload', outcome: 'failed', detail: { reason: error.slice(0, 300) } });
+      return { ok: false, error };
+    }
+    const c = plan.effective;
+    const words = { ...toModuleConfig(c), ...opts.moduleOverrides };
+    for (const k of LAYOUT_WORDS) delete words[k];
+    running.reconfigure({ headers: c.web.headers, rules: moduleRules(c), words });
+    app = nextApp;
+    throttle = nextThrottle;
+    current = c;
+    logger.error('info', 'config reloaded', { live: plan.live.join(' ') || 'none', restart: plan.restart.join(' ') || 'none' });
+    if (plan.restart.length) logger.error('warn', 'config keys that apply only after a restart', { keys: plan.restart.join(' ') });
+    oplog?.append({ actor, role: null, action: 'config.reload', outcome: 'ok', detail: { live: plan.live.join(' '), restart: plan.restart.join(' ') } });
+    audit?.configChanged(c).catch(() => { /* a failed run is retried by the schedule */ });
+    return { ok: true, plan };
+  };
   return {
     server: running,
     audit,
+    get config() { return current; },
+    reload,
     async close(graceMs = 5000) {
       clearInterval(sweep);
       unschedule?.();

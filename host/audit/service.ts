@@ -36,9 +36,11 @@ export class AuditService {
   private lastScoped: Report | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
+  private config: MoatConfig;
 
   constructor(private readonly o: AuditServiceOptions) {
     this.now = o.now ?? Date.now;
+    this.config = o.config;
     this.state = o.statePath ? loadState(o.statePath) : emptyState();
   }
 
@@ -51,6 +53,17 @@ export class AuditService {
   }
 
   get running(): boolean { return this.current !== null; }
+
+  /**
+   * The server now runs `cfg` (a reload): later runs audit it, and a quick run starts at once — or
+   * right after the run in progress, which still audits the config it started with. Resolves to
+   * that quick run's report.
+   */
+  configChanged(cfg: MoatConfig): Promise<Report> {
+    this.config = cfg;
+    if (!this.current) return this.run('quick', 'config-change');
+    return this.current.catch(() => null).then(() => this.run('quick', 'config-change'));
+  }
 
   /** The last whole run's report (a targeted check does not replace it: its grade covers one slice). */
   last(): Report | null { return this.lastReport; }
@@ -91,7 +104,7 @@ export class AuditService {
   }
 
   private async execute(profile: Profile, actor: string, scope?: Scope): Promise<Report> {
-    const raw = await runAudit(this.o.config, {
+    const raw = await runAudit(this.config, {
       ...this.o.audit, profile, actor, handlers: this.o.handlers, moduleOverrides: this.o.moduleOverrides,
       ...(scope?.probes ? { only: scope.probes } : {}), ...(scope?.routes ? { routes: scope.routes } : {}),
     });

@@ -48,7 +48,7 @@ interface Endpoint { need: Role; action: string; run(call: Call): AppReply | Pro
 export function dashboardHandlers(deps: DashboardDeps): Record<string, Handler> {
   const hub = new EventHub({ maxStreams: deps.maxStreams, heartbeatMs: deps.heartbeatMs });
   const samples = new SampleRing(60);
-  const audit = deps.audit ? new AuditDesk(deps.audit, deps.sarif ?? null, deps.config.web.routes.map((r) => r.match)) : null;
+  const audit = deps.audit ? new AuditDesk(deps.audit, deps.sarif ?? null, () => deps.config().web.routes.map((r) => r.match)) : null;
   const oplog = deps.oplog ?? null;
   let oplogErrors = 0;
 
@@ -79,11 +79,11 @@ export function dashboardHandlers(deps: DashboardDeps): Record<string, Handler> 
 
   const get: Record<string, Endpoint> = {
     features: { need: 'viewer', action: 'dashboard.features', run: (c) => reply(200, {
-      user: c.caller.name, role: c.caller.role, audit: !!audit, oplog: !!oplog, credentials: !!deps.users, tls: !!deps.config.tls,
+      user: c.caller.name, role: c.caller.role, audit: !!audit, oplog: !!oplog, credentials: !!deps.users, tls: !!deps.config().tls,
     }) },
     overview: { need: 'viewer', action: 'dashboard.overview', run: (c) => reply(200, {
       ...overview({
-        server: attach(), cfg: deps.config, startedAt: deps.startedAt, samples, tlsFailures: hub.tlsFailures,
+        server: attach(), cfg: deps.config(), startedAt: deps.startedAt, samples, tlsFailures: hub.tlsFailures,
         report: deps.audit ? effectiveReport(deps.audit) : null, auditConfigured: !!audit, evidence: roleAtLeast(c.caller.role, 'operator'),
       }),
       oplog: oplog ? { errors: oplogErrors } : null,
@@ -101,7 +101,7 @@ export function dashboardHandlers(deps: DashboardDeps): Record<string, Handler> 
       if (!stream) return problem(503, 'too many live event streams', [['Retry-After', '10']]);
       return { status: 200, fields: [['Content-Type', 'text/event-stream; charset=utf-8'], ...STRICT], body: { stream } };
     } },
-    clients: { need: 'operator', action: 'clients.list', run: () => listClients(server(), deps.config) },
+    clients: { need: 'operator', action: 'clients.list', run: () => listClients(server(), deps.config()) },
     audit: { need: 'viewer', action: 'audit.view', run: (c) => (audit ? audit.view(c) : notConfigured('audit')) },
     'audit/report': { need: 'viewer', action: 'audit.report', run: (c) => (audit ? audit.download(c) : notConfigured('audit')) },
     credentials: { need: 'admin', action: 'credential.list', run: () => (deps.users ? listAccounts(deps.users) : notConfigured('credentials')) },

@@ -17,7 +17,7 @@ export class AuditDesk {
 
   /** `routes`: the `match` prefixes of the configured routes, which a targeted check may name. */
   constructor(private readonly audit: AuditLike, private readonly sarif: ((r: ReportLike) => object) | null = null,
-    private readonly routes: readonly string[] = []) {}
+    private readonly routes: () => readonly string[] = () => []) {}
 
   /** The run this desk started, or one the audit runs by itself (its schedule). */
   private current() {
@@ -34,7 +34,7 @@ export class AuditDesk {
       findings: r ? r.findings.map((f) => findingView(f, evidence)) : [],
       check: c ? { ...summary(c), scope: c.scope ?? null, findings: c.findings.map((f) => findingView(f, evidence)) } : null,
       catalog: this.audit.catalog?.() ?? [],
-      routes: this.routes,
+      routes: this.routes(),
     });
   }
 
@@ -55,7 +55,7 @@ export class AuditDesk {
     const known = this.audit.catalog?.() ?? [];
     if (probe === null || route === null
       || (probe !== undefined && !known.some((p) => p.id === probe && p.profiles.includes(profile)))
-      || (route !== undefined && !this.routes.includes(route))) {
+      || (route !== undefined && !this.routes().includes(route))) {
       const bad = probe === null || (probe !== undefined && !known.some((p) => p.id === probe && p.profiles.includes(profile))) ? 'unknown probe' : 'unknown route';
       call.record('audit.run', 'failed', what, { reason: bad });
       return problem(400, `${bad}: "probe" must be a probe of the ${profile} profile (GET audit → catalog), "route" a configured route's match (GET audit → routes)`);

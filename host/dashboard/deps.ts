@@ -77,7 +77,8 @@ export interface OpLogLike {
 export interface DashboardDeps {
   /** The running server; a function because handlers are made before the server starts. */
   server: () => MoatServerLike | null | undefined;
-  config: MoatConfig;
+  /** The config the server runs (a function: a reload replaces it). */
+  config: () => MoatConfig;
   /** Path of the users file (config auth.users), or null: the credentials page is not configured. */
   users: string | null;
   audit?: AuditLike | null;

@@ -122,7 +122,7 @@ export async function startDashboard(o: DashOptions): Promise<DashServer> {
   const oplog = o.oplog === undefined ? new MemoryOpLog() : o.oplog;
   const audit = o.audit === undefined ? new FakeAudit([finding()]) : o.audit;
   const handlers = dashboardHandlers({
-    server: () => running?.server, config: cfg, users: o.users, audit, oplog, startedAt: Date.now(),
+    server: () => running?.server, config: () => cfg, users: o.users, audit, oplog, startedAt: Date.now(),
     heartbeatMs: o.heartbeatMs ?? 1000, maxStreams: o.maxStreams,
   });
   running = await startFromConfig(cfg, { handlers });
