@@ -2,7 +2,7 @@
 // the demo, exactly the expected ones on a mutated config; no state route ever runs, nothing
 // persists, a live server is untouched; statuses across runs, waivers, alarms; SARIF structure.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -216,6 +216,28 @@ describe('clean and mutated configs', () => {
     expect(r.requests).toBeLessThanOrEqual(12);
     expect(r.probes.some((p) => /budget/.test(p.skipped ?? ''))).toBe(true);
     expect(r.notes.some((n) => /budget/.test(n))).toBe(true);
+  }, 30_000);
+});
+
+describe('leftovers of an interrupted run', () => {
+  it('removes an old sentinel beside the document root, never a young one or a look-alike file of the user', async () => {
+    const root = mkdtempSync(join(tmp, 'left-'));
+    mkdirSync(join(root, 'site'));
+    writeFileSync(join(root, 'site', 'index.html'), '<p>hi</p>');
+    const old = Date.now() / 1000 - 2 * 3600;
+    const stale = 'moat-audit-sentinel-0123456789ab.txt', young = 'moat-audit-sentinel-ba9876543210.txt', mine = 'moat-audit-sentinel-aaaaaaaaaaaa.txt';
+    writeFileSync(join(root, stale), `moat-sentinel-${'c'.repeat(32)}`);
+    writeFileSync(join(root, young), `moat-sentinel-${'d'.repeat(32)}`);
+    writeFileSync(join(root, mine), 'my own notes');
+    utimesSync(join(root, stale), old, old);
+    utimesSync(join(root, mine), old, old);
+    const cfg = parseConfig(`{ web: { listen: ['http://127.0.0.1:0'], documents: './site', routes: [{ match: '/', methods: ['GET', 'HEAD'], handler: 'file' }] },
+      log: { access: { path: null }, error: { path: null }, security: { path: null } } }`, join(root, 'moat.json5'));
+    const r = await runAudit(cfg, { profile: 'quick', only: ['path-traversal'] });
+    expect(r.findings).toEqual([]);
+    expect(r.notes.some((n) => /removed 1 sentinel file/.test(n))).toBe(true);
+    expect(readdirSync(root).sort()).toEqual([mine, young, 'site'].sort());   // and this run's own sentinel is gone too
+    expect(readFileSync(join(root, mine), 'utf8')).toBe('my own notes');
   }, 30_000);
 });
 

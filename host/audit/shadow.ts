@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { randomBytes, scrypt } from 'node:crypto';
 import { startFromConfig, type Running } from '../serve.ts';
 import { UserStore } from '../auth/users.ts';
+import { sweepLeftovers } from './leftovers.ts';
 import type { Handler, MoatConfig } from '../types.ts';
 import { ConfigWord, type ConfigKey, type ModuleConfig } from '../module.ts';
 import type { Endpoint, ShadowAccounts } from './types.ts';
@@ -92,6 +93,7 @@ function cheapHash(password: string): Promise<string> {
 }
 
 export async function startShadow(cfg: MoatConfig, opts: ShadowOptions = {}): Promise<Shadow> {
+  sweepLeftovers(tmpdir(), /^moat-audit-[A-Za-z0-9]{6}$/);       // shadows of runs whose process died
   const dir = mkdtempSync(join(tmpdir(), 'moat-audit-'));
   try {
     const accounts = await prepareUsers(dir, cfg.auth.users);

@@ -10,6 +10,7 @@ import type { Finding, Probe, ProbeContext, RouteTarget } from '../types.ts';
 import { authFields, around, bodyOf, enc, everyParam, pick } from './util.ts';
 import { targetName } from '../targets.ts';
 import { evidence } from '../evidence.ts';
+import { SENTINEL_CONTENT, SENTINEL_FILE, sweepLeftovers } from '../leftovers.ts';
 
 const PATH_FORMS: [string, (name: string) => string, boolean][] = [
   ['plain', (n) => `../${n}`, true],
@@ -35,6 +36,10 @@ interface Sentinel { dir: string; name: string; content: string; file: string; t
 function place(ctx: ProbeContext): Sentinel | null {
   const name = `moat-audit-sentinel-${ctx.nonce(6)}.txt`, content = `moat-sentinel-${randomBytes(16).toString('hex')}`;
   const docs = ctx.config.web.documents;
+  if (docs) {
+    const stale = sweepLeftovers(dirname(docs), SENTINEL_FILE, { content: SENTINEL_CONTENT });
+    if (stale.length) ctx.note(`path traversal: removed ${stale.length} sentinel file(s) an interrupted run left in ${dirname(docs)}`);
+  } else sweepLeftovers(tmpdir(), /^moat-audit-sentinel-/);
   const dir = docs ? dirname(docs) : mkdtempSync(join(tmpdir(), 'moat-audit-sentinel-'));
   const file = join(dir, name);
   try {
