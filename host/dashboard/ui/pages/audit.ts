@@ -44,6 +44,7 @@ export const auditPage: Page = {
         lastWhat = what;
         wasRunning = true;                        // a run over before the next load still reports finishing
         pollMs = 50;
+        polls = 0;
       } catch (e) {
         err.textContent = explain(e);
       }
@@ -101,7 +102,7 @@ export const auditPage: Page = {
     let wasRunning = false;
     let lastWhat = 'audit';
     // Poll fast at first (a quick audit of one probe class takes tens of ms), then back off to 1 s.
-    let pollMs = 50;
+    let pollMs = 50, polls = 0;
 
     const load = async (): Promise<void> => {
       clearTimeout(poll);
@@ -123,9 +124,11 @@ export const auditPage: Page = {
           r.startedAt ? h('span', {}, ' since ', time(r.startedAt)) : '', '.'));
         wasRunning = true;
         poll = setTimeout(() => { void load(); }, pollMs);
-        pollMs = Math.min(1000, pollMs * 2);
+        // Every 50 ms for the first second (a one-probe check ends within it), then backing off to 1 s.
+        if (++polls >= 20) pollMs = Math.min(1000, pollMs * 2);
       } else if (wasRunning) {
         pollMs = 50;
+        polls = 0;
         wasRunning = false;
         status.textContent = `The ${lastWhat} finished.`;
       }
