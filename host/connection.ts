@@ -44,6 +44,7 @@ const MAX_BACKLOG = 64 * 1024;   // unparsed input held behind an unanswered req
 const RESPOND_CLOSE = 1;
 const READ_BUFFER = 64 * 1024;   // libuv reads a socket into buffers of this size
 const NO_FIELDS: [string, string][] = [];
+const ONE_BUFFER_MAX = 16 * 1024;   // bodies up to this size are copied behind their head (writeWith)
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -138,7 +139,7 @@ export class Connection {
     this.currentStarted = Date.now();
     this.parsedCurrent = false;
     this.answered = false;
-    if (head.flags & RequestFlag.EXPECT_CONTINUE) this.writeHead(100, -1, [], 0);
+    if (head.flags & RequestFlag.EXPECT_CONTINUE) { const h = this.head(100, -1, [], 0); if (h) this.socket.write(h.bytes); }
     void this.run(req, head.flags, delay);
   }
 
@@ -162,15 +163,33 @@ export class Connection {
     await this.send(req, reply, (flags & RequestFlag.HEAD_METHOD) !== 0);
   }
 
-  /** Writes a response head through the module; returns whether the connection must close. */
-  private writeHead(status: number, length: number, fields: [string, string][], opts: number): { close: boolean; bytes: number } | null {
+  /** A response head from the module and whether the connection must close after it; null (logged) when the module refused it. */
+  private head(status: number, length: number, fields: [string, string][], opts: number): { bytes: Uint8Array; close: boolean } | null {
     const r = this.host.moat.respond(this.slot, status, length, fields, opts, this.host.now());
     if (typeof r === 'number') {
       this.host.log.error('error', 'response refused by the module', { status, reason: reasonOf(-r) });
       return null;
     }
-    this.socket.write(r.head);
-    return { close: r.close, bytes: r.head.length };
+    return { bytes: r.head, close: r.close };
+  }
+
+  /**
+   * Head and buffered body: a small body is copied behind the head and leaves in one write() (one
+   * buffer, no writev: less stream work than the corked pair); a larger one goes corked (writev),
+   * as node:http does. Returns socket.write()'s answer (false: over the high-water mark).
+   */
+  private writeWith(head: Uint8Array, body: Buffer): boolean {
+    if (body.length <= ONE_BUFFER_MAX) {
+      const out = Buffer.allocUnsafe(head.length + body.length);
+      out.set(head, 0);
+      out.set(body, head.length);
+      return this.socket.write(out);
+    }
+    this.socket.cork();
+    this.socket.write(head);
+    const ok = this.socket.write(body);
+    this.socket.uncork();
+    return ok;
   }
 
   private async send(req: IncomingRequest, reply: AppReply, headOnly: boolean): Promise<void> {
@@ -182,27 +201,25 @@ export class Connection {
     else if (body) { stream = body.stream; length = body.length ?? -1; }
     if (buf) length = buf.length;
     if (!body) length = 0;
-    // Head and a buffered body leave in one write (cork/uncork → writev), as node:http does.
-    this.socket.cork();
     const extra = this.host.extraFields, own = reply.fields ?? NO_FIELDS;
-    let head = this.writeHead(reply.status, length, extra.length ? [...extra, ...own] : own, this.closing ? RESPOND_CLOSE : 0);
+    let status = reply.status;
+    let head = this.head(status, length, extra.length ? [...extra, ...own] : own, this.closing ? RESPOND_CLOSE : 0);
     if (!head) {                                   // the app's fields were refused: a plain 500, then close
       stream?.destroy();
       stream = null;
+      status = 500;
       buf = Buffer.from(errorBody(500, 'response_refused'));
-      head = this.writeHead(500, buf.length, [['Content-Type', 'application/json']], RESPOND_CLOSE);
-      if (!head) { this.socket.uncork(); this.socket.destroy(); return; }
+      head = this.head(500, buf.length, [['Content-Type', 'application/json']], RESPOND_CLOSE);
+      if (!head) { this.socket.destroy(); return; }
     }
     let bytes = 0;
-    if (headOnly) { stream?.destroy(); this.socket.uncork(); }
+    if (headOnly) { stream?.destroy(); this.socket.write(head.bytes); }
     else if (buf) {
       bytes = buf.length;
       // No promise unless the socket is over its high-water mark (almost never for a small body).
-      const full = !this.gone && !this.socket.write(buf);
-      this.socket.uncork();
-      if (full) await this.drained();
-    } else { this.socket.uncork(); if (stream) bytes = await this.pipe(stream, length < 0 && req.version === '1.1'); }
-    this.host.log.access({ client: this.client.address, method: req.method, target: req.target, version: req.version, status: head === null ? 500 : reply.status, bytes, durationMs: Date.now() - this.currentStarted, tls: this.client.tls, audit: req.audit });
+      if (!this.writeWith(head.bytes, buf)) await this.drained();
+    } else { this.socket.write(head.bytes); if (stream) bytes = await this.pipe(stream, length < 0 && req.version === '1.1'); }
+    this.host.log.access({ client: this.client.address, method: req.method, target: req.target, version: req.version, status, bytes, durationMs: Date.now() - this.currentStarted, tls: this.client.tls, audit: req.audit });
     if (head.close || this.closing) { this.closing = true; this.socket.end(); return; }
     if (this.parsedCurrent) this.next();
   }
@@ -264,9 +281,10 @@ export class Connection {
     const body = Buffer.from(errorBody(status, reason));
     const fields: [string, string][] = [...this.host.extraFields, ['Content-Type', 'application/json']];
     if (status === 429 && retryAfter > 0) fields.push(['Retry-After', String(retryAfter)]);
-    const head = this.writeHead(status, body.length, fields, RESPOND_CLOSE);
+    const head = this.head(status, body.length, fields, RESPOND_CLOSE);
     if (!head) { this.socket.destroy(); return; }
-    this.socket.end(body);
+    this.writeWith(head.bytes, body);
+    this.socket.end();
     this.host.log.access({ client: this.client.address, method: req?.method ?? '-', target: req?.target ?? '-', version: req?.version ?? '-', status, bytes: body.length, durationMs: req ? Date.now() - this.currentStarted : 0, tls: this.client.tls, audit: req?.audit });
   }
 
