@@ -19,23 +19,23 @@ import * as ctx from './context';
 // Delivers min(remaining, available) bytes; returns the new position and whether all were due.
 function take(p: usize): usize {
   const s = ctx.slot;
-  const due = load<u64>(s + O_REMAINING);
+  const due = load<u64>(s, O_REMAINING);
   const have = <u64>(ctx.end - p);
   const n = due < have ? due : have;
   if (n > 0) emit(K_BODY, 0, p, <usize>n);
-  store<u64>(s + O_REMAINING, due - n);
+  store<u64>(s, due - n, O_REMAINING);
   return p + <usize>n;
 }
 
 export function onBody(p: usize): usize {
   p = take(p);
-  if (load<u64>(ctx.slot + O_REMAINING) == 0) ctx.messageDone();
+  if (load<u64>(ctx.slot, O_REMAINING) == 0) ctx.messageDone();
   return p;
 }
 
 export function onChunkData(p: usize): usize {
   p = take(p);
-  if (load<u64>(ctx.slot + O_REMAINING) == 0) ctx.setState(S_CHUNK_CR);
+  if (load<u64>(ctx.slot, O_REMAINING) == 0) ctx.setState(S_CHUNK_CR);
   return p;
 }
 
@@ -47,8 +47,8 @@ export function onChunkCr(p: usize): usize {
 
 export function onChunkDataLf(p: usize): usize {
   if (load<u8>(p) != LF) return ctx.fail(E_CHUNK_DATA);
-  store<u8>(ctx.slot + O_SUB, 0);
-  store<u64>(ctx.slot + O_REMAINING, 0);
+  store<u8>(ctx.slot, 0, O_SUB);
+  store<u64>(ctx.slot, 0, O_REMAINING);
   ctx.setState(S_CHUNK_SIZE);
   return p + 1;
 }
@@ -61,39 +61,39 @@ export function onChunkDataLf(p: usize): usize {
 // that lie in the window are delivered in one pass. Anything else returns to the per-byte states
 // above, which give the exact verdict; nothing is committed for a chunk the fast path gives up on.
 function wholeChunks(p: usize): usize {
-  const s = ctx.slot, e = ctx.end, limit = <u64>load<u32>(s + O_LIMIT), spanCap = cfg(C_SPANS);
-  let total = <u64>load<u32>(s + O_TOTAL);
+  const s = ctx.slot, e = ctx.end, limit = <u64>load<u32>(s, O_LIMIT), spanCap = cfg(C_SPANS);
+  let total = <u64>load<u32>(s, O_TOTAL);
   while (p < e && spanCount < spanCap) {
     let q = p, size: u64 = 0;
     while (q < e && q - p <= MAX_HEX_DIGITS && is(load<u8>(q), HEXDIG)) { size = (size << 4) | hexValue(load<u8>(q)); q++; }
     const digits = q - p;
-    if (digits == 0 || digits > MAX_HEX_DIGITS || q + 1 >= e || load<u8>(q) != CR || load<u8>(q + 1) != LF) break;
+    if (digits == 0 || digits > MAX_HEX_DIGITS || q + 1 >= e || load<u8>(q) != CR || load<u8>(q, 1) != LF) break;
     if (size == 0) {
-      if (q + 3 >= e || load<u8>(q + 2) != CR || load<u8>(q + 3) != LF) break;
-      store<u32>(s + O_TOTAL, <u32>total);
+      if (q + 3 >= e || load<u8>(q, 2) != CR || load<u8>(q, 3) != LF) break;
+      store<u32>(s, <u32>total, O_TOTAL);
       ctx.messageDone();
       return q + 4;
     }
     const data = q + 2;
     if (total + size > limit || size > <u64>(e - data) || <u64>(e - data) - size < 2) break;
     const end = data + <usize>size;
-    if (load<u8>(end) != CR || load<u8>(end + 1) != LF) break;
+    if (load<u8>(end) != CR || load<u8>(end, 1) != LF) break;
     emit(K_BODY, 0, data, <usize>size);
     total += size;
     p = end + 2;
   }
-  store<u32>(s + O_TOTAL, <u32>total);
+  store<u32>(s, <u32>total, O_TOTAL);
   return p;
 }
 
 export function onChunkSize(p: usize): usize {
   const s = ctx.slot, e = ctx.end;
-  if (load<u8>(s + O_SUB) == 0) {
+  if (load<u8>(s, O_SUB) == 0) {
     const q = wholeChunks(p);
     if (q != p) return q;
   }
-  let digits = <u32>load<u8>(s + O_SUB);
-  let size = load<u64>(s + O_REMAINING);
+  let digits = <u32>load<u8>(s, O_SUB);
+  let size = load<u64>(s, O_REMAINING);
   while (p < e) {
     const c = <u32>load<u8>(p);
     if (!is(c, HEXDIG)) break;
@@ -101,15 +101,15 @@ export function onChunkSize(p: usize): usize {
     size = (size << 4) | hexValue(c);
     p++;
   }
-  store<u8>(s + O_SUB, <u8>digits);
-  store<u64>(s + O_REMAINING, size);
+  store<u8>(s, <u8>digits, O_SUB);
+  store<u64>(s, size, O_REMAINING);
   if (p == e) return p;
   const c = <u32>load<u8>(p);
   if (digits == 0) return ctx.fail(E_CHUNK_SIZE);
   if (c == CR) return sizeLineEnd(p);
   if (c != SEMI && !is(c, WS)) return ctx.fail(E_CHUNK_SIZE);
-  store<u8>(s + O_SUB, <u8>X_BWS);
-  store<u32>(s + O_EXT, 0);
+  store<u8>(s, <u8>X_BWS, O_SUB);
+  store<u32>(s, 0, O_EXT);
   ctx.setState(S_CHUNK_EXT);
   return p;
 }
@@ -118,16 +118,16 @@ export function onChunkSize(p: usize): usize {
 // any of its data arrives (RFC 9112 7.1; status 413).
 function sizeLineEnd(p: usize): usize {
   const s = ctx.slot;
-  const total = <u64>load<u32>(s + O_TOTAL) + load<u64>(s + O_REMAINING);
-  if (total > <u64>load<u32>(s + O_LIMIT)) return ctx.fail(E_BODY_LARGE);
-  store<u32>(s + O_TOTAL, <u32>total);
+  const total = <u64>load<u32>(s, O_TOTAL) + load<u64>(s, O_REMAINING);
+  if (total > <u64>load<u32>(s, O_LIMIT)) return ctx.fail(E_BODY_LARGE);
+  store<u32>(s, <u32>total, O_TOTAL);
   ctx.setState(S_CHUNK_LF);
   return p + 1;
 }
 
 export function onChunkLf(p: usize): usize {
   if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
-  if (load<u64>(ctx.slot + O_REMAINING) == 0) {
+  if (load<u64>(ctx.slot, O_REMAINING) == 0) {
     trailersStart();
     ctx.setState(S_FIELD);
   } else {
@@ -168,7 +168,7 @@ function extStep(x: u32, c: u32): u32 {
 
 export function onChunkExt(p: usize): usize {
   const s = ctx.slot, e = ctx.end, limit = cfg(C_CHUNK_EXT);
-  let x = <u32>load<u8>(s + O_SUB), used = load<u32>(s + O_EXT);
+  let x = <u32>load<u8>(s, O_SUB), used = load<u32>(s, O_EXT);
   // Length and grammar are checked byte by byte, so the verdict cannot depend on the split.
   while (p < e) {
     const next = extStep(x, load<u8>(p));
@@ -178,8 +178,8 @@ export function onChunkExt(p: usize): usize {
     x = next;
     p++;
   }
-  store<u32>(s + O_EXT, used);
-  store<u8>(s + O_SUB, <u8>x);
+  store<u32>(s, used, O_EXT);
+  store<u8>(s, <u8>x, O_SUB);
   if (p == e) return p;
   return sizeLineEnd(p);
 }

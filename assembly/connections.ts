@@ -16,8 +16,8 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   let free: i32 = -1, same: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const s = slotPtr(i);
-    if (load<u8>(s + O_CONN) & C_OPEN) {
-      if (client != 0 && load<u32>(s + O_CLIENT) == client) same++;
+    if (load<u8>(s, O_CONN) & C_OPEN) {
+      if (client != 0 && load<u32>(s, O_CLIENT) == client) same++;
     } else if (free < 0) {
       free = <i32>i;
     }
@@ -30,12 +30,12 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   }
   const s = slotPtr(<u32>free);
   for (let i: u32 = 0; i < SLOT_WORDS; i++) store<u32>(s + (i << 2), 0);
-  store<u8>(s + O_CONN, <u8>(C_OPEN | (tls ? C_TLS : 0)));
-  store<u32>(s + O_CLIENT, client);
-  store<u32>(s + O_TOPEN, now);
-  store<u32>(s + O_TREQ, now);
-  store<u32>(s + O_TLAST, now);
-  store<u16>(s + O_CIDX, <u16>found);
+  store<u8>(s, <u8>(C_OPEN | (tls ? C_TLS : 0)), O_CONN);
+  store<u32>(s, client, O_CLIENT);
+  store<u32>(s, now, O_TOPEN);
+  store<u32>(s, now, O_TREQ);
+  store<u32>(s, now, O_TLAST);
+  store<u16>(s, <u16>found, O_CIDX);
   return free;
 }
 

@@ -45,16 +45,16 @@ export function stop(v: u32): void {
 
 // Field-section byte accounting (limits.header, RFC 9110 5.4 / status 431). Returns false on excess.
 export function countHeader(n: usize): bool {
-  const total = <u64>load<u32>(slot + O_HBYTES) + <u64>n;
+  const total = <u64>load<u32>(slot, O_HBYTES) + <u64>n;
   if (total > <u64>cfg(C_HEADER)) { fail(E_FIELD_BYTES); return false; }
-  store<u32>(slot + O_HBYTES, <u32>total);
+  store<u32>(slot, <u32>total, O_HBYTES);
   return true;
 }
 
 export function messageDone(): void {
   flags |= R_DONE;
   doneFlags = flags;
-  store<u32>(slot + O_RFLAGS, flags);
+  store<u32>(slot, flags, O_RFLAGS);
   stop(V_DONE);
 }
 

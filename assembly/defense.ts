@@ -80,11 +80,11 @@ export function sweepClients(now: u32): void {
   for (let i: u32 = 0; i < cfg(C_CLIENTS); i++) {
     const e = entryPtr(i);
     if (!load<u32>(e)) continue;
-    let f = <u32>load<u8>(e + E_FLAGS);
-    if (!ahead(load<u32>(e + E_BAN), now)) f &= ~B_BANNED;
-    if (!ahead(load<u32>(e + E_DELAY), now)) f &= ~B_DELAYED;
-    store<u8>(e + E_FLAGS, <u8>f);
-    if (!f && now - load<u32>(e + E_SEEN) >= 0x40000000) store<u32>(e, 0);
+    let f = <u32>load<u8>(e, E_FLAGS);
+    if (!ahead(load<u32>(e, E_BAN), now)) f &= ~B_BANNED;
+    if (!ahead(load<u32>(e, E_DELAY), now)) f &= ~B_DELAYED;
+    store<u8>(e, <u8>f, E_FLAGS);
+    if (!f && now - load<u32>(e, E_SEEN) >= 0x40000000) store<u32>(e, 0);
   }
 }
 
@@ -94,7 +94,7 @@ export function sweepClients(now: u32): void {
 }
 
 function hasBan(e: usize, now: u32): bool {
-  return (load<u8>(e + E_FLAGS) & B_BANNED) != 0 && ahead(load<u32>(e + E_BAN), now);
+  return (load<u8>(e, E_FLAGS) & B_BANNED) != 0 && ahead(load<u32>(e, E_BAN), now);
 }
 
 // The record of `client`, created (evicting per the rule above) when it has none; 0 = untracked.
@@ -109,7 +109,7 @@ export function lookup(client: u32, slotNo: u32, now: u32): usize {
     if (h == client) { found = i + 1; return e; }
     if (h == 0) { if (!free) free = i + 1; continue; }
     if (free || hasBan(e, now)) continue;
-    const off = <u32>load<u16>(e + E_OFFENSES), age = now - load<u32>(e + E_SEEN);
+    const off = <u32>load<u16>(e, E_OFFENSES), age = now - load<u32>(e, E_SEEN);
     if (off < vOff || (off == vOff && age > vAge)) { victim = i + 1; vOff = off; vAge = age; }
   }
   found = free ? free : victim;
@@ -122,7 +122,7 @@ export function lookup(client: u32, slotNo: u32, now: u32): usize {
   const end = e + <usize>entryBytes;
   for (let p = e; p < end; p += 4) store<u32>(p, 0);
   store<u32>(e, client);
-  store<u32>(e + E_SEEN, now);
+  store<u32>(e, now, E_SEEN);
   for (let i: u32 = 0; i < cfg(C_RULES); i++) store<u32>(e + E_RULES + (i << 3) + 4, now);
   return e;
 }
@@ -140,15 +140,15 @@ export function forgive(client: u32): bool {
 // The record of an open slot's client: the cached index when it still names that client.
 export function clientOf(slotNo: u32, now: u32): usize {
   const s = slotPtr(slotNo);
-  const client = load<u32>(s + O_CLIENT);
-  const idx = <u32>load<u16>(s + O_CIDX);
+  const client = load<u32>(s, O_CLIENT);
+  const idx = <u32>load<u16>(s, O_CIDX);
   if (idx == 0xffff) return 0;                  // untracked since it opened: reported once then
   if (idx != 0 && idx <= cfg(C_CLIENTS)) {
     const e = entryPtr(idx - 1);
     if (load<u32>(e) == client) return e;
   }
   const e = lookup(client, slotNo, now);
-  store<u16>(s + O_CIDX, <u16>found);
+  store<u16>(s, <u16>found, O_CIDX);
   return e;
 }
 
@@ -158,46 +158,46 @@ export function banned(e: usize, now: u32): bool {
 
 // Milliseconds the host should wait before answering this client (0 = none).
 export function delayOf(e: usize, now: u32): u32 {
-  return e != 0 && (load<u8>(e + E_FLAGS) & B_DELAYED) && ahead(load<u32>(e + E_DELAY), now) ? cfg(C_DELAY) : 0;
+  return e != 0 && (load<u8>(e, E_FLAGS) & B_DELAYED) && ahead(load<u32>(e, E_DELAY), now) ? cfg(C_DELAY) : 0;
 }
 
 // Moves rule i's window forward to `now`; a new window lets the rule report again.
 function roll(e: usize, r: usize, i: u32, per: u32, now: u32): void {
-  const start = load<u32>(r + 4), elapsed = now - start;
+  const start = load<u32>(r, 4), elapsed = now - start;
   if (elapsed < per) return;
-  if (elapsed < per << 1) { store<u16>(r + 2, load<u16>(r)); store<u32>(r + 4, start + per); }
-  else { store<u16>(r + 2, 0); store<u32>(r + 4, now); }
+  if (elapsed < per << 1) { store<u16>(r, load<u16>(r), 2); store<u32>(r, start + per, 4); }
+  else { store<u16>(r, 0, 2); store<u32>(r, now, 4); }
   store<u16>(r, 0);
-  store<u8>(e + E_FIRED, <u8>(<u32>load<u8>(e + E_FIRED) & ~(1 << i)));
+  store<u8>(e, <u8>(<u32>load<u8>(e + E_FIRED) & ~(1 << i)), E_FIRED);
 }
 
 function estimate(r: usize, per: u32, now: u32): u32 {
-  const into = now - load<u32>(r + 4);
-  return <u32>load<u16>(r) + <u32>((<u64>load<u16>(r + 2) * <u64>(per - into)) / <u64>per);
+  const into = now - load<u32>(r, 4);
+  return <u32>load<u16>(r) + <u32>((<u64>load<u16>(r, 2) * <u64>(per - into)) / <u64>per);
 }
 
 function apply(e: usize, i: u32, remedy: u32, slotNo: u32, now: u32): void {
   const dur = ruleWord(i, 3);
   if (remedy == RM_BAN) {
-    store<u8>(e + E_FLAGS, load<u8>(e + E_FLAGS) | <u8>B_BANNED);
-    store<u32>(e + E_BAN, now + dur);
+    store<u8>(e, load<u8>(e + E_FLAGS) | <u8>B_BANNED, E_FLAGS);
+    store<u32>(e, now + dur, E_BAN);
   } else if (remedy == RM_DELAY) {
-    store<u8>(e + E_FLAGS, load<u8>(e + E_FLAGS) | <u8>B_DELAYED);
-    store<u32>(e + E_DELAY, now + dur);
+    store<u8>(e, load<u8>(e + E_FLAGS) | <u8>B_DELAYED, E_FLAGS);
+    store<u32>(e, now + dur, E_DELAY);
   }
-  const fired = <u32>load<u8>(e + E_FIRED);
+  const fired = <u32>load<u8>(e, E_FIRED);
   if (fired & (1 << i)) return;                 // one event per rule and window, not per hit
-  store<u8>(e + E_FIRED, <u8>(fired | (1 << i)));
+  store<u8>(e, <u8>(fired | (1 << i)), E_FIRED);
   event(EV_DEFENSE, slotNo, (remedy << 8) | i, load<u32>(e), now);
 }
 
 // Counts one event for a client; returns the remedies that tripped as bits (1 << RM_*).
 export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
   if (!e) return 0;
-  store<u32>(e + E_SEEN, now);
+  store<u32>(e, now, E_SEEN);
   if (counter != CT_REQUESTS && counter != CT_CONNECTIONS) {
-    const off = <u32>load<u16>(e + E_OFFENSES);
-    if (off < 0xffff) store<u16>(e + E_OFFENSES, <u16>(off + 1));
+    const off = <u32>load<u16>(e, E_OFFENSES);
+    if (off < 0xffff) store<u16>(e, <u16>(off + 1), E_OFFENSES);
   }
   let tripped: u32 = 0;
   rejectLeft = 0;
@@ -211,7 +211,7 @@ export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
     if (estimate(r, per, now) <= ruleWord(i, 1)) continue;
     const remedy = kind >> 8;
     tripped |= 1 << remedy;
-    if (remedy == RM_REJECT) rejectLeft = per - (now - load<u32>(r + 4));
+    if (remedy == RM_REJECT) rejectLeft = per - (now - load<u32>(r, 4));
     apply(e, i, remedy, slotNo, now);
   }
   return tripped;

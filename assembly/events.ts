@@ -17,10 +17,10 @@ export let eventTotal: u32 = 0;
 export function event(kind: u32, slot: u32, code: u32, client: u32, now: u32): void {
   const r = eventsBase + <usize>((eventTotal % cfg(C_EVENTS)) * EVENT_BYTES);
   store<u32>(r, now);
-  store<u8>(r + 4, <u8>kind);
-  store<u8>(r + 5, <u8>slot);
-  store<u16>(r + 6, <u16>code);
-  store<u32>(r + 8, client);
+  store<u8>(r, <u8>kind, 4);
+  store<u8>(r, <u8>slot, 5);
+  store<u16>(r, <u16>code, 6);
+  store<u32>(r, client, 8);
   eventTotal++;
 }
 

@@ -59,7 +59,7 @@ function parseContentLength(s: usize, p: usize, n: u32): u32 {
     if (v > (0xffffffffffffffff - d) / 10) return E_CL_BAD;
     v = v * 10 + d;
   }
-  store<u64>(s + O_REMAINING, v);
+  store<u64>(s, v, O_REMAINING);
   return E_NONE;
 }
 

@@ -33,7 +33,7 @@ export function headDone(): void {
   if (err) { ctx.fail(err); return; }
   const limit = bodyLimit(f);
   const s = ctx.slot;
-  if ((f & R_CL) && load<u64>(s + O_REMAINING) > <u64>limit) { ctx.fail(E_BODY_LARGE); return; }
+  if ((f & R_CL) && load<u64>(s, O_REMAINING) > <u64>limit) { ctx.fail(E_BODY_LARGE); return; }
   const e = clientOf(ctx.slotNo, ctx.now);
   if (banned(e, ctx.now)) { ctx.fail(E_BANNED); return; }   // banned on another connection since
   if (count(e, CT_REQUESTS, ctx.slotNo, ctx.now) & (1 << RM_REJECT)) {
@@ -44,16 +44,16 @@ export function headDone(): void {
   setResult(8, delayOf(e, ctx.now));
   const keep = f & R_V11 ? !(f & R_CONN_CLOSE) : (f & R_CONN_KEEP) && !(f & R_CONN_CLOSE);
   f |= R_HEAD_DONE | (keep ? R_KEEP_ALIVE : 0);
-  store<u32>(s + O_LIMIT, limit);
+  store<u32>(s, limit, O_LIMIT);
   // The head is reported with the call's verdict, but parsing goes on into the body: the spans keep
   // their order (head spans first), and only the message end stops the call.
   ctx.mark(V_HEAD);
-  setResult(7, <u32>load<u64>(s + O_REMAINING));
+  setResult(7, <u32>load<u64>(s, O_REMAINING));
   if (f & R_TE) {
     f |= R_CHUNKED;
-    store<u64>(s + O_REMAINING, 0);
+    store<u64>(s, 0, O_REMAINING);
     ctx.setState(S_CHUNK_SIZE);
-  } else if ((f & R_CL) && load<u64>(s + O_REMAINING) != 0) {
+  } else if ((f & R_CL) && load<u64>(s, O_REMAINING) != 0) {
     ctx.setState(S_BODY);
   } else {
     ctx.setFlags(f);
@@ -61,13 +61,13 @@ export function headDone(): void {
     return;
   }
   ctx.setFlags(f);
-  store<u32>(s + O_RFLAGS, f);
+  store<u32>(s, f, O_RFLAGS);
 }
 
 // The trailer section reuses the field states; its counts start again from zero.
 export function trailersStart(): void {
-  store<u32>(ctx.slot + O_HBYTES, 0);
-  store<u32>(ctx.slot + O_HCOUNT, 0);
+  store<u32>(ctx.slot, 0, O_HBYTES);
+  store<u32>(ctx.slot, 0, O_HCOUNT);
   ctx.setFlags(ctx.flags | R_TRAILER);
 }
 

@@ -56,8 +56,8 @@ function putStatusLine(status: u32): void {
   put(T_HTTP11, T_HTTP11_LEN);
   putDecimal(status);
   putByte(0x20);
-  for (let q = REASONS; load<u16>(q) != 0; q += 3 + <usize>load<u8>(q + 2)) {
-    if (<u32>load<u16>(q) == status) { put(q + 3, load<u8>(q + 2)); break; }
+  for (let q = REASONS; load<u16>(q) != 0; q += 3 + <usize>load<u8>(q, 2)) {
+    if (<u32>load<u16>(q) == status) { put(q + 3, load<u8>(q, 2)); break; }
   }
   crlf();
 }
@@ -65,7 +65,7 @@ function putStatusLine(status: u32): void {
 // Index bit of the default security field this name replaces, or 0.
 function securityBit(p: usize, n: u32): u32 {
   let bit: u32 = 1;
-  for (let q = SECURITY_LINES; load<u8>(q) != 0; q += 2 + <usize>load<u8>(q + 1), bit <<= 1) {
+  for (let q = SECURITY_LINES; load<u8>(q) != 0; q += 2 + <usize>load<u8>(q, 1), bit <<= 1) {
     if (sameName(p, n, q + 2, load<u8>(q))) return bit;
   }
   return sameName(p, n, T_HSTS, 25) ? 0x80000000 : 0;   // "Strict-Transport-Security"
@@ -91,7 +91,7 @@ function putAppFields(appLen: u32, slot: u32, now: u32): u32 {
   const e = inputBase + <usize>appLen;
   while (q < e) {
     if (q + 4 > e) return 0x40000000 | E_RESP_NAME;
-    const nl = <u32>load<u16>(q), vl = <u32>load<u16>(q + 2);
+    const nl = <u32>load<u16>(q), vl = <u32>load<u16>(q, 2);
     const name = q + 4, value = name + <usize>nl;
     if (value + <usize>vl > e) return 0x40000000 | E_RESP_VALUE;
     if (!validName(name, nl)) return 0x40000000 | E_RESP_NAME;
@@ -110,8 +110,8 @@ function putAppFields(appLen: u32, slot: u32, now: u32): u32 {
 
 function putSecurity(mask: u32, tls: bool): void {
   let bit: u32 = 1;
-  for (let q = SECURITY_LINES; load<u8>(q) != 0; q += 2 + <usize>load<u8>(q + 1), bit <<= 1) {
-    if (!(mask & bit)) put(q + 2, load<u8>(q + 1));
+  for (let q = SECURITY_LINES; load<u8>(q) != 0; q += 2 + <usize>load<u8>(q, 1), bit <<= 1) {
+    if (!(mask & bit)) put(q + 2, load<u8>(q, 1));
   }
   const f = cfg(C_FLAGS);
   if (tls && (f & F_HSTS) && !(mask & 0x80000000)) {
@@ -124,7 +124,7 @@ function putSecurity(mask: u32, tls: bool): void {
 
 // Every refusal is a security event: an application emitting bad fields may be under attack.
 function refuse(slot: u32, s: usize, code: u32, now: u32): i32 {
-  event(EV_RESPONSE, slot, code, load<u32>(s + O_CLIENT), now);
+  event(EV_RESPONSE, slot, code, load<u32>(s, O_CLIENT), now);
   return -<i32>code;
 }
 
@@ -139,7 +139,7 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
   putStatusLine(status);
   const mask = putAppFields(appLen, slot, now);
   if (mask & 0x40000000) return refuse(slot, s, mask & 0xff, now);
-  const st = <u32>load<u8>(s + O_STATE), rf = load<u32>(s + O_RFLAGS);
+  const st = <u32>load<u8>(s, O_STATE), rf = load<u32>(s, O_RFLAGS);
   // The application's answers feed the client's counters (the module's own error answers were
   // counted when the error was found); one that gets the client banned ends the connection.
   const counter = st == S_DEAD ? CT_COUNT : counterOfReply(status);
@@ -154,12 +154,12 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
     }
     if (closing) put(T_CLOSE, T_CLOSE_LEN);
     else if (!(rf & R_V11)) put(T_KEEP, T_KEEP_LEN);
-    putSecurity(mask, (load<u8>(s + O_CONN) & C_TLS) != 0);
+    putSecurity(mask, (load<u8>(s, O_CONN) & C_TLS) != 0);
   }
   crlf();
   if (full) return refuse(slot, s, E_RESP_SPACE, now);
-  if (closing && st != S_DEAD) store<u8>(s + O_STATE, <u8>S_CLOSED);
-  store<u32>(s + O_TLAST, now);
+  if (closing && st != S_DEAD) store<u8>(s, <u8>S_CLOSED, O_STATE);
+  store<u32>(s, now, O_TLAST);
   setResult(0, closing ? V_CLOSE : 0);
   return <i32>pos;
 }

@@ -28,11 +28,11 @@ export function wholeLines(p: usize): usize {
     while (q < e && is(load<u8>(q), WS)) q++;
     const v0 = q;
     q = scanValue(q, e);
-    if (q + 1 >= e || load<u8>(q) != CR || load<u8>(q + 1) != LF) break;
+    if (q + 1 >= e || load<u8>(q) != CR || load<u8>(q, 1) != LF) break;
     let v1 = q;
     while (v1 > v0 && is(load<u8>(v1 - 1), WS)) v1--;
-    const count = load<u32>(s + O_HCOUNT) + 1;
-    const bytes = <u64>load<u32>(s + O_HBYTES) + <u64>(q + 2 - p);
+    const count = load<u32>(s, O_HCOUNT) + 1;
+    const bytes = <u64>load<u32>(s, O_HBYTES) + <u64>(q + 2 - p);
     if (count > maxCount || bytes > maxBytes) break;
     const id = trailer ? 0 : fieldId(p, nameLen);
     if (id != 0) {
@@ -40,8 +40,8 @@ export function wholeLines(p: usize): usize {
       if (f & 0x80000000) break;
       ctx.setFlags(f);
     }
-    store<u32>(s + O_HCOUNT, count);
-    store<u32>(s + O_HBYTES, <u32>bytes);
+    store<u32>(s, count, O_HCOUNT);
+    store<u32>(s, <u32>bytes, O_HBYTES);
     emit(kName, id, p, nameLen);
     emit(kValue, id, v0, v1 - v0);
     p = q + 2;

@@ -54,14 +54,14 @@ function step(st: u32, p: usize): usize {
 export function reportError(slotNo: u32, s: usize, code: u32, now: u32): u32 {
   const status = statusOf(code);
   let silent = status == 0 || ((cfg(C_FLAGS) & F_STEALTH) != 0 && (status == 400 || status == 429));
-  if (load<u8>(s + O_STATE) != S_DEAD) {
-    store<u8>(s + O_STATE, <u8>S_DEAD);
-    store<u8>(s + O_ERR, <u8>code);
+  if (load<u8>(s, O_STATE) != S_DEAD) {
+    store<u8>(s, <u8>S_DEAD, O_STATE);
+    store<u8>(s, <u8>code, O_ERR);
     const limit = status == 413 || status == 414 || status == 431 || status == 429;
-    event(limit ? EV_LIMIT : EV_REJECT, slotNo, code, load<u32>(s + O_CLIENT), now);
+    event(limit ? EV_LIMIT : EV_REJECT, slotNo, code, load<u32>(s, O_CLIENT), now);
     if (status != 0 && count(clientOf(slotNo, now), counterOfError(status), slotNo, now) & (1 << RM_BAN)) {
       silent = true;
-      store<u8>(s + O_ERR, <u8>E_BANNED);        // later calls answer nothing either
+      store<u8>(s, <u8>E_BANNED, O_ERR);        // later calls answer nothing either
     }
   }
   const v = silent ? V_CLOSE : V_ERROR;
@@ -77,13 +77,13 @@ export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
   setResult(8, 0); setResult(9, 0);
   if (!slotValid(slotNo) || from > to || to > cfg(C_WINDOW)) return reportBadSlot();
   const s = slotPtr(slotNo);
-  const st0 = <u32>load<u8>(s + O_STATE);
-  if (st0 == S_DEAD) return reportError(slotNo, s, load<u8>(s + O_ERR), now);
+  const st0 = <u32>load<u8>(s, O_STATE);
+  if (st0 == S_DEAD) return reportError(slotNo, s, load<u8>(s, O_ERR), now);
   if (st0 == S_CLOSED) return reportError(slotNo, s, E_CLOSED, now);
   const base = inputBase + <usize>from;
-  const t = retains(st0) ? <usize>load<u16>(s + O_TOK) : 0;
-  ctx.begin(slotNo, s, st0, load<u32>(s + O_FLAGS), base, inputBase + <usize>to, now);
-  if (to > from) store<u32>(s + O_TLAST, now);
+  const t = retains(st0) ? <usize>load<u16>(s, O_TOK) : 0;
+  ctx.begin(slotNo, s, st0, load<u32>(s, O_FLAGS), base, inputBase + <usize>to, now);
+  if (to > from) store<u32>(s, now, O_TLAST);
   let p = base + t;
   while (p < ctx.end && ctx.running) {
     p = step(ctx.state, p);
@@ -103,15 +103,15 @@ function finish(slotNo: u32, s: usize, p: usize): u32 {
   const keep = retains(st) && p == ctx.end ? ctx.tok : p;
   setResult(3, <u32>(p - inputBase));
   setResult(4, <u32>(keep - inputBase));
-  store<u16>(s + O_TOK, retains(st) ? <u16>(p - keep) : 0);
+  store<u16>(s, retains(st) ? <u16>(p - keep) : 0, O_TOK);
   if (v & V_DONE) {
     setResult(6, ctx.doneFlags);
     resetRequest(s);
-    store<u8>(s + O_STATE, <u8>((ctx.doneFlags & R_KEEP_ALIVE) ? S_START : S_CLOSED));
+    store<u8>(s, <u8>((ctx.doneFlags & R_KEEP_ALIVE) ? S_START : S_CLOSED), O_STATE);
   } else {
     setResult(6, ctx.flags);
-    store<u8>(s + O_STATE, <u8>st);
-    store<u32>(s + O_FLAGS, ctx.flags);
+    store<u8>(s, <u8>st, O_STATE);
+    store<u32>(s, ctx.flags, O_FLAGS);
   }
   if (spansFull && p < ctx.end) v |= V_PAUSE;
   setResult(0, v);

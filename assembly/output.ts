@@ -45,9 +45,9 @@ export function clearSpans(): void {
 @inline export function emit(kind: u32, field: u32, p: usize, n: usize): void {
   const r = spansBase + <usize>(spanCount * SPAN_BYTES);
   store<u16>(r, <u16>kind);
-  store<u16>(r + 2, <u16>field);
-  store<u16>(r + 4, <u16>(p - inputBase));
-  store<u16>(r + 6, <u16>n);
+  store<u16>(r, <u16>field, 2);
+  store<u16>(r, <u16>(p - inputBase), 4);
+  store<u16>(r, <u16>n, 6);
   spanCount++;
   if (spanCount >= cfg(C_SPANS)) spansFull = true;
 }

@@ -36,8 +36,8 @@ export function onStart(p: usize): usize {
   if (c == LF) return ctx.fail(E_BARE_LF);
   if (!is(c, TCHAR)) return ctx.fail(E_BAD_METHOD);
   ctx.setFlags(ctx.flags | R_STARTED);
-  store<u32>(ctx.slot + O_TREQ, ctx.now);
-  store<u32>(ctx.slot + O_RFLAGS, 0);     // respond() now answers this request, not the last one
+  store<u32>(ctx.slot, ctx.now, O_TREQ);
+  store<u32>(ctx.slot, 0, O_RFLAGS);     // respond() now answers this request, not the last one
   const q = wholeRequestLine(p);
   if (q != p) return q;
   ctx.setTok(p);
@@ -59,7 +59,7 @@ function wholeRequestLine(p: usize): usize {
   const n = <u32>(q - t);
   if (q >= e || load<u8>(q) != SP || n > uri) return p;
   const v = q + 1;
-  if (v + 10 > e || load<u8>(v + 8) != CR || load<u8>(v + 9) != LF) return p;
+  if (v + 10 > e || load<u8>(v, 8) != CR || load<u8>(v, 9) != LF) return p;
   const flags = ctx.flags | (m >= 4 ? methodFlags(p, m) : 0);
   if (checkTarget(t, n, (flags & R_M_CONNECT) != 0, (flags & R_M_OPTIONS) != 0)) return p;
   const before = ctx.flags;
@@ -75,9 +75,9 @@ function wholeRequestLine(p: usize): usize {
 // one starts the parse deadline, which bounds how long a client may send them.
 export function onStartLf(p: usize): usize {
   if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
-  if (load<u8>(ctx.slot + O_EMPTIES) == 0) {
-    store<u8>(ctx.slot + O_EMPTIES, 1);
-    store<u32>(ctx.slot + O_TREQ, ctx.now);
+  if (load<u8>(ctx.slot, O_EMPTIES) == 0) {
+    store<u8>(ctx.slot, 1, O_EMPTIES);
+    store<u32>(ctx.slot, ctx.now, O_TREQ);
   }
   ctx.setState(S_START);
   return p + 1;
@@ -87,8 +87,8 @@ export function onStartLf(p: usize): usize {
 function methodFlags(p: usize, n: u32): u32 {
   const w = load<u32>(p);
   if (n == 4 && w == 0x44414548) return R_M_HEAD;
-  if (n == 7 && w == 0x4e4e4f43 && load<u16>(p + 4) == 0x4345 && load<u8>(p + 6) == 0x54) return R_M_CONNECT;
-  if (n == 7 && w == 0x4954504f && load<u16>(p + 4) == 0x4e4f && load<u8>(p + 6) == 0x53) return R_M_OPTIONS;
+  if (n == 7 && w == 0x4e4e4f43 && load<u16>(p, 4) == 0x4345 && load<u8>(p, 6) == 0x54) return R_M_CONNECT;
+  if (n == 7 && w == 0x4954504f && load<u16>(p, 4) == 0x4e4f && load<u8>(p, 6) == 0x53) return R_M_OPTIONS;
   return 0;
 }
 
@@ -129,8 +129,8 @@ export function onTarget(p: usize): usize {
 
 // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
 function checkVersion(p: usize, n: u32): u32 {
-  if (n != 8 || load<u32>(p) != load<u32>(T_HTTP_PREFIX) || load<u8>(p + 4) != 0x2f) return E_BAD_VERSION;
-  const major = <u32>load<u8>(p + 5) - 0x30, dot = <u32>load<u8>(p + 6), minor = <u32>load<u8>(p + 7) - 0x30;
+  if (n != 8 || load<u32>(p) != load<u32>(T_HTTP_PREFIX) || load<u8>(p, 4) != 0x2f) return E_BAD_VERSION;
+  const major = <u32>load<u8>(p, 5) - 0x30, dot = <u32>load<u8>(p, 6), minor = <u32>load<u8>(p, 7) - 0x30;
   if (major > 9 || dot != 0x2e || minor > 9) return E_BAD_VERSION;
   if (major != 1 || minor > 1) return E_VERSION;
   if (minor == 1) ctx.setFlags(ctx.flags | R_V11);
@@ -164,9 +164,9 @@ export function onField(p: usize): usize {
   if (is(c, TCHAR)) {
     const q = wholeLines(p);
     if (q != p) return q;                      // stays in S_FIELD at the next line start
-    const n = load<u32>(ctx.slot + O_HCOUNT) + 1;
+    const n = load<u32>(ctx.slot, O_HCOUNT) + 1;
     if (n > cfg(C_HEADERS)) return ctx.fail(E_FIELD_COUNT);
-    store<u32>(ctx.slot + O_HCOUNT, n);
+    store<u32>(ctx.slot, n, O_HCOUNT);
     ctx.setTok(p);
     ctx.setState(S_NAME);
     return p;
@@ -185,7 +185,7 @@ export function onName(p: usize): usize {
   if (!ctx.countHeader(1)) return e;
   const n = <u32>(p - ctx.tok), trailer = (ctx.flags & R_TRAILER) != 0;
   const id = trailer ? 0 : fieldId(ctx.tok, n);
-  store<u8>(ctx.slot + O_FIELD, <u8>id);
+  store<u8>(ctx.slot, <u8>id, O_FIELD);
   emit(trailer ? K_TRAILER_NAME : K_NAME, id, ctx.tok, n);
   ctx.setTok(p + 1);
   ctx.setState(S_OWS);
@@ -221,7 +221,7 @@ export function onValue(p: usize): usize {
 function valueEnd(p: usize, t: usize, n: u32): usize {
   if (!ctx.countHeader(1)) return ctx.end;
   const trailer = (ctx.flags & R_TRAILER) != 0;
-  const id = <u32>load<u8>(ctx.slot + O_FIELD);
+  const id = <u32>load<u8>(ctx.slot, O_FIELD);
   if (id != 0) {
     const f = applyField(ctx.slot, id, t, n, ctx.flags);
     if (f & 0x80000000) return ctx.fail(f & 0xff);

@@ -104,8 +104,8 @@ export function slotValid(slot: u32): bool {
 // Per-request fields start again at zero; connection fields (times, client, conn bits) stay.
 export function resetRequest(s: usize): void {
   store<u64>(s, 0);
-  store<u64>(s + 8, 0);
-  store<u64>(s + 16, 0);
-  store<u64>(s + 24, 0);
-  store<u64>(s + 32, 0);
+  store<u64>(s, 0, 8);
+  store<u64>(s, 0, 16);
+  store<u64>(s, 0, 24);
+  store<u64>(s, 0, 32);
 }

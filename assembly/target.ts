@@ -40,7 +40,7 @@ function checkIpv4(p: usize, n: u32): bool {
 function checkIpv6(p: usize, n: u32): bool {
   let groups: u32 = 0, gap = false, i: u32 = 0;
   if (n >= 2 && load<u8>(p) == COLON) {
-    if (load<u8>(p + 1) != COLON) return false;
+    if (load<u8>(p, 1) != COLON) return false;
     gap = true;
     i = 2;
   }

@@ -18,16 +18,16 @@ import { statusOf } from './errors';
 
 // The error code a slot has earned at `now`, or 0.
 function expired(s: usize, now: u32): u32 {
-  const st = <u32>load<u8>(s + O_STATE);
+  const st = <u32>load<u8>(s, O_STATE);
   if (st == S_DEAD || st == S_CLOSED) return 0;       // the host is already closing it
-  const idle = st == S_START && load<u8>(s + O_EMPTIES) == 0 && load<u16>(s + O_TOK) == 0;
-  const tReq = load<u32>(s + O_TREQ);
+  const idle = st == S_START && load<u8>(s, O_EMPTIES) == 0 && load<u16>(s, O_TOK) == 0;
+  const tReq = load<u32>(s, O_TREQ);
   if (!idle) {
-    if (!(load<u32>(s + O_FLAGS) & R_HEAD_DONE) && over(now, tReq, cfg(C_T_PARSE))) return E_PARSE_TIMEOUT;
+    if (!(load<u32>(s, O_FLAGS) & R_HEAD_DONE) && over(now, tReq, cfg(C_T_PARSE))) return E_PARSE_TIMEOUT;
     if (over(now, tReq, cfg(C_T_REQUEST))) return E_REQ_TIMEOUT;
   }
-  if (over(now, load<u32>(s + O_TLAST), cfg(C_T_INACTIVITY))) return idle ? E_IDLE_TIMEOUT : E_REQ_TIMEOUT;
-  if (over(now, load<u32>(s + O_TOPEN), cfg(C_T_SESSION))) return idle ? E_SESSION_TIMEOUT : E_REQ_TIMEOUT;
+  if (over(now, load<u32>(s, O_TLAST), cfg(C_T_INACTIVITY))) return idle ? E_IDLE_TIMEOUT : E_REQ_TIMEOUT;
+  if (over(now, load<u32>(s, O_TOPEN), cfg(C_T_SESSION))) return idle ? E_SESSION_TIMEOUT : E_REQ_TIMEOUT;
   return 0;
 }
 
@@ -39,18 +39,18 @@ export function tick(now: u32, from: u32): i32 {
   if (from == 0) sweepClients(now);
   for (let i = from; i < n; i++) {
     const s = slotPtr(i);
-    if (!(load<u8>(s + O_CONN) & C_OPEN)) continue;
-    if (load<u8>(s + O_STATE) == S_DEAD) continue;       // the host is already closing it
+    if (!(load<u8>(s, O_CONN) & C_OPEN)) continue;
+    if (load<u8>(s, O_STATE) == S_DEAD) continue;       // the host is already closing it
     const e = clientOf(i, now);
     let code = expired(s, now), status = statusOf(code);
     if (code != 0) {
-      event(EV_TIMEOUT, i, code, load<u32>(s + O_CLIENT), now);
+      event(EV_TIMEOUT, i, code, load<u32>(s, O_CLIENT), now);
       if (status != 0 && count(e, CT_LIMIT, i, now) & (1 << RM_BAN)) { code = E_BANNED; status = 0; }
     } else if (banned(e, now)) {
       code = E_BANNED;                                    // banned on another connection meanwhile
     } else continue;
-    store<u8>(s + O_STATE, <u8>S_DEAD);
-    store<u8>(s + O_ERR, <u8>code);
+    store<u8>(s, <u8>S_DEAD, O_STATE);
+    store<u8>(s, <u8>code, O_ERR);
     setResult(0, status ? V_ERROR : V_CLOSE);
     setResult(1, status);
     setResult(2, code);
