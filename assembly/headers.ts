@@ -32,9 +32,18 @@ let pos: u32 = 0;        // bytes written to the output area
 let full: bool = false;  // a write did not fit
 
 // All writes go through put(), which checks the output area's bound before copying.
+// Eight bytes at a time: a source of 8 bytes or more ends with one u64 that may overlap the
+// previous one. Reads stay in [p, p + n), writes in [pos, pos + n) of the output area, and the
+// source (text data or the input window) never overlaps the output area.
 function put(p: usize, n: u32): void {
   if (full || pos + n > cfg(C_OUT)) { full = true; return; }
-  for (let i: u32 = 0; i < n; i++) store<u8>(outBase + pos + i, load<u8>(p + i));
+  const d = outBase + <usize>pos;
+  if (n >= 8) {
+    for (let i: usize = 0; i + 8 < <usize>n; i += 8) store<u64>(d + i, load<u64>(p + i));
+    store<u64>(d + <usize>n - 8, load<u64>(p + <usize>n - 8));
+  } else {
+    for (let i: usize = 0; i < <usize>n; i++) store<u8>(d + i, load<u8>(p + i));
+  }
   pos += n;
 }
 
