@@ -1,52 +1,52 @@
 // Word-at-a-time scanning for the long runs of a request head (field values, targets): eight bytes
-// are tested with a few integer operations (SWAR), and only a word that may hold a stop byte is
-// looked at byte by byte. Reads are u64 loads at p with p + 8 <= end, inside the caller's window.
-import { FIELD_VCHAR, WS } from './tables';
-import { is } from './classes';
+// are tested with a few integer operations (SWAR), and the first byte that stops the scan is found
+// from the lowest flagged bit of the word, never by a byte loop. A full word is the u64 at p with
+// p + 8 <= e; the last, shorter piece is read as the u64 ending at e, shifted so that its bytes
+// below p drop out and zero bytes (which always stop a scan) fill the top: those are bytes of the
+// window or of the regions laid out below it, inside the module's memory (e >= inputBase > 8).
 
 @inline const ONES: u64 = 0x0101010101010101;
 @inline const HIGH: u64 = 0x8080808080808080;
 
-// Nonzero when some byte of w is below n (n <= 128): the classic "hasless" bit trick.
-@inline function hasLess(w: u64, n: u64): u64 {
-  return (w - ONES * n) & ~w & HIGH;
+// The 8 bytes from p, or the e - p < 8 bytes left followed by zero bytes.
+@inline function word(p: usize, e: usize): u64 {
+  return e - p >= 8 ? load<u64>(p) : load<u64>(e - 8) >> (<u64>(8 - (e - p)) << 3);
 }
 
-// Nonzero when some byte of w equals b.
-@inline function hasByte(w: u64, b: u64): u64 {
-  const x = w ^ (ONES * b);
-  return (x - ONES) & ~x & HIGH;
+// Index of the lowest flagged byte of a nonzero mask. The masks below use the classic "hasless" /
+// "haszero" tricks: a flagged byte may be a false positive only above a true one, so the lowest
+// flagged byte is exact.
+@inline function firstFlagged(m: u64): usize {
+  return <usize>(ctz(m) >> 3);
 }
 
-// Field-value bytes: VCHAR, obs-text, SP, HTAB. A word is clean when no byte is a CTL or DEL;
-// HTAB is a CTL here, so a word holding one takes the byte loop (correct, just slower).
-@inline function valueWordClean(w: u64): bool {
-  return (hasLess(w, 0x20) | hasByte(w, 0x7f)) == 0;
-}
-
-// Visible US-ASCII 0x21-0x7E (a target or version before its grammar check).
-@inline function visibleWordClean(w: u64): bool {
-  return ((w & HIGH) | ((w + ONES) & HIGH) | hasLess(w, 0x21)) == 0;
-}
-
-// Returns the first position in [p, e) whose byte is not a field-value byte, or e.
+// Returns the first position in [p, e) whose byte is not a field-value byte (VCHAR, obs-text, SP,
+// HTAB), or e. A word's stop candidates are CTLs and DEL; an HTAB among them is stepped over.
 export function scanValue(p: usize, e: usize): usize {
-  for (;;) {
-    while (p + 8 <= e && valueWordClean(load<u64>(p))) p += 8;
-    const stop = p + 8 < e ? p + 8 : e;
-    while (p < stop && is(load<u8>(p), FIELD_VCHAR | WS)) p++;
-    if (p < stop || p == e) break;
+  while (p < e) {
+    const w = word(p, e);
+    // Quick test, exact for words without obs-text: a byte below 0x20 borrows into its own high
+    // bit, 0x7F carries into it; a word it does not pass takes the exact test below.
+    if (!(((w - ONES * 0x20) | (w + ONES) | w) & HIGH)) { p += 8; continue; }
+    const x = w ^ (ONES * 0x7f);
+    const m = (((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x)) & HIGH;   // below 0x20, or 0x7F
+    if (!m) { p += 8; continue; }          // only a full word can be clean
+    const q = p + firstFlagged(m);
+    if (q >= e || load<u8>(q) != 0x09) return q < e ? q : e;
+    p = q + 1;
   }
   return p;
 }
 
-// Returns the first position in [p, e) whose byte is not visible US-ASCII, or e.
+// Returns the first position in [p, e) whose byte is not visible US-ASCII (0x21-0x7E), or e.
+// (w + ONES) flags 0x7F and above; a carry only leaves a byte of 0xFF, itself flagged below it.
 export function scanVisible(p: usize, e: usize): usize {
-  for (;;) {
-    while (p + 8 <= e && visibleWordClean(load<u64>(p))) p += 8;
-    const stop = p + 8 < e ? p + 8 : e;
-    while (p < stop && <u32>load<u8>(p) - 0x21 <= 0x5d) p++;
-    if (p < stop || p == e) break;
+  while (p < e) {
+    const w = word(p, e);
+    const m = ((w | (w + ONES) | ((w - ONES * 0x21) & ~w))) & HIGH;
+    if (!m) { p += 8; continue; }
+    const q = p + firstFlagged(m);
+    return q < e ? q : e;
   }
   return p;
 }
