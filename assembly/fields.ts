@@ -24,9 +24,12 @@ import { checkHost } from './target';
 
 // Case-insensitive compare of [p, p+n) with a lower-case name of letters, digits and "-":
 // OR-ing 0x20 lower-cases letters and leaves those other bytes unchanged.
+// Four bytes at a time while four remain (reads stay inside both names).
 export function sameName(p: usize, n: u32, name: usize, len: u32): bool {
   if (n != len) return false;
-  for (let i: u32 = 0; i < n; i++) if ((load<u8>(p + i) | 0x20) != (load<u8>(name + i) | 0x20)) return false;
+  const e = p + <usize>n;
+  for (; p + 4 <= e; p += 4, name += 4) if ((load<u32>(p) | 0x20202020) != (load<u32>(name) | 0x20202020)) return false;
+  for (; p < e; p++, name++) if ((load<u8>(p) | 0x20) != (load<u8>(name) | 0x20)) return false;
   return true;
 }
 
@@ -39,15 +42,27 @@ export function findName(p: usize, n: u32, list: usize): u32 {
   return 0;
 }
 
-// The special names all differ in length, so the length picks the one candidate to compare.
-export function fieldId(p: usize, n: u32): u32 {
-  const id: u32 = n == 4 ? F_HOST : n == 14 ? F_CONTENT_LENGTH : n == 17 ? F_TRANSFER_ENCODING
-    : n == 10 ? F_CONNECTION : n == 6 ? F_EXPECT : n == 12 ? F_CONTENT_TYPE : 0;
+// The special names all differ in length (4 to 17 bytes), so the length picks the one candidate:
+// ID_BY_LENGTH holds its id in the 4-bit field n - 4, NAME_AT the offset of its entry in
+// SPECIAL_NAMES (text.ts: [u8 len][name]... in F_* order) in the 6-bit field id - 1.
+@inline const ID_BY_LENGTH: u64 = (<u64>F_HOST << 0) | (<u64>F_EXPECT << 8) | (<u64>F_CONNECTION << 24)
+  | (<u64>F_CONTENT_TYPE << 32) | (<u64>F_CONTENT_LENGTH << 40) | (<u64>F_TRANSFER_ENCODING << 52);
+@inline const NAME_AT: u64 = (<u64>0 << 0) | (<u64>5 << 6) | (<u64>20 << 12) | (<u64>38 << 18) | (<u64>49 << 24)
+  | (<u64>56 << 30);
+
+// The names are at least 4 bytes long: the first four are compared before any call (most names of
+// a request that have a special name's length differ there, e.g. User-Agent / Connection).
+// Inlined into wholeLines() (lines.ts), the hot caller; fieldId() is the call for onName().
+@inline export function fieldIdOf(p: usize, n: u32): u32 {
+  if (n - 4 > 13) return 0;
+  const id = <u32>(ID_BY_LENGTH >> (<u64>(n - 4) << 2)) & 0xf;
   if (id == 0) return 0;
-  let q = SPECIAL_NAMES;
-  for (let i: u32 = 1; i < id; i++) q += 1 + <usize>load<u8>(q);
-  return sameName(p, n, q + 1, load<u8>(q)) ? id : 0;
+  const q = SPECIAL_NAMES + 1 + <usize>(<u32>(NAME_AT >> (<u64>(id - 1) * 6)) & 63);
+  if ((load<u32>(p) | 0x20202020) != (load<u32>(q) | 0x20202020)) return 0;
+  return n == 4 || sameName(p + 4, n - 4, q + 4, n - 4) ? id : 0;
 }
+
+export function fieldId(p: usize, n: u32): u32 { return fieldIdOf(p, n); }
 
 function parseContentLength(s: usize, p: usize, n: u32): u32 {
   if (n == 0) return E_CL_BAD;
