@@ -3,21 +3,37 @@
 // all (once while scanning, once here). Every read is at p + i with i < n, inside that token.
 import { PCT, SLASH, COLON, QMARK, AT, HASH, STAR, DOT, LBRACKET, RBRACKET } from './chars';
 import { TARGET, REG_NAME, HEXDIG, DIGIT } from './tables';
-import { is } from './classes';
+import { is, classOf } from './classes';
 import {
   E_NONE, E_BAD_TARGET, E_BAD_PCT, E_FRAGMENT, E_USERINFO, E_TARGET_FORM, E_HOST_BAD,
 } from './errors';
 
 
+// No byte of the four at p is "%" (the SWAR zero-byte test on the word XOR "%%%%", exact).
+@inline function noPct4(p: usize): bool {
+  const x = load<u32>(p) ^ 0x25252525;
+  return ((x - 0x01010101) & ~x & 0x80808080) == 0;
+}
+
+// All four bytes at p are of class k (their classes AND-ed).
+@inline function all4(p: usize, k: u32): bool {
+  return (classOf(load<u8>(p)) & classOf(load<u8>(p, 1)) & classOf(load<u8>(p, 2)) & classOf(load<u8>(p, 3)) & k) != 0;
+}
+
 // Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
+// Four bytes per step while four remain and none of them is "%" or outside the class.
 function checkPathQuery(p: usize, n: u32): u32 {
-  for (let i: u32 = 0; i < n; i++) {
-    const c = <u32>load<u8>(p + i);
+  const e = p + <usize>n;
+  while (p < e) {
+    while (p + 4 <= e && all4(p, TARGET) && noPct4(p)) p += 4;
+    if (p >= e) break;
+    const c = <u32>load<u8>(p);
     if (!is(c, TARGET)) return c == HASH ? E_FRAGMENT : E_BAD_TARGET;
     if (c == PCT) {
-      if (i + 2 >= n || !is(load<u8>(p + i + 1), HEXDIG) || !is(load<u8>(p + i + 2), HEXDIG)) return E_BAD_PCT;
-      i += 2;
+      if (p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return E_BAD_PCT;
+      p += 2;
     }
+    p++;
   }
   return E_NONE;
 }
@@ -84,29 +100,32 @@ function checkIpLiteral(p: usize, n: u32): bool {
 
 // uri-host [":" port] (RFC 3986 3.2.2-3.2.3). Returns E_NONE or `bad`; an "@" anywhere is userinfo.
 export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool, bad: u32): u32 {
-  let i: u32 = 0;
+  const e = p + <usize>n;
+  let q = p;
   if (n > 0 && load<u8>(p) == LBRACKET) {
-    while (i < n && load<u8>(p + i) != RBRACKET) i++;
-    if (i == n || !checkIpLiteral(p + 1, i - 1)) return bad;
-    i++;
+    while (q < e && load<u8>(q) != RBRACKET) q++;
+    if (q == e || !checkIpLiteral(p + 1, <u32>(q - p) - 1)) return bad;
+    q++;
   } else {
-    while (i < n) {
-      const c = <u32>load<u8>(p + i);
+    while (q < e) {
+      while (q + 4 <= e && all4(q, REG_NAME) && noPct4(q)) q += 4;
+      if (q >= e) break;
+      const c = <u32>load<u8>(q);
       if (c == COLON) break;
       if (!is(c, REG_NAME)) return c == AT ? E_USERINFO : bad;
       if (c == PCT) {
-        if (i + 2 >= n || !is(load<u8>(p + i + 1), HEXDIG) || !is(load<u8>(p + i + 2), HEXDIG)) return bad;
-        i += 2;
+        if (q + 2 >= e || !is(load<u8>(q, 1), HEXDIG) || !is(load<u8>(q, 2), HEXDIG)) return bad;
+        q += 2;
       }
-      i++;
+      q++;
     }
-    if (needHost && i == 0) return bad;
+    if (needHost && q == p) return bad;
   }
-  if (i == n) return needPort ? bad : E_NONE;
-  if (load<u8>(p + i) != COLON) return bad;
-  i++;
-  if (needPort && i == n) return bad;
-  for (; i < n; i++) if (!is(load<u8>(p + i), DIGIT)) return bad;
+  if (q == e) return needPort ? bad : E_NONE;
+  if (load<u8>(q) != COLON) return bad;
+  q++;
+  if (needPort && q == e) return bad;
+  for (; q < e; q++) if (!is(load<u8>(q), DIGIT)) return bad;
   return E_NONE;
 }
 
