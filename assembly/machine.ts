@@ -19,7 +19,7 @@ import {
 import { onBody, onChunkSize, onChunkExt, onChunkLf, onChunkData, onChunkCr, onChunkDataLf } from './body';
 import * as ctx from './context';
 
-function step(st: u32, p: usize): usize {
+@inline function step(st: u32, p: usize): usize {
   switch (st) {
     case S_START: return onStart(p);
     case S_START_LF: return onStartLf(p);

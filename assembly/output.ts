@@ -41,6 +41,12 @@ export function clearSpans(): void {
   spansFull = false;
 }
 
+// For a caller that wrote records [spanCount, n) itself (n <= cfg(C_SPANS)).
+@inline export function setSpanCount(n: u32): void {
+  spanCount = n;
+  if (n >= cfg(C_SPANS)) spansFull = true;
+}
+
 // Bounded by spanCount < cfg(C_SPANS): the caller stops the parse as soon as spansFull is set.
 @inline export function emit(kind: u32, field: u32, p: usize, n: usize): void {
   const r = spansBase + <usize>(spanCount * SPAN_BYTES);

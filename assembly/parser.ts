@@ -17,7 +17,7 @@ import {
 } from './slots';
 import { emit, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
 import { checkTarget } from './target';
-import { scanValue, scanVisible } from './scan';
+import { scanValue, scanVisible, scanToken } from './scan';
 import { fieldId, applyField } from './fields';
 import { wholeLines } from './lines';
 import { T_HTTP_PREFIX } from './text';
@@ -51,7 +51,7 @@ export function onStart(p: usize): usize {
 function wholeRequestLine(p: usize): usize {
   const e = ctx.end, uri = cfg(C_URI);
   let q = p;
-  while (q < e && is(load<u8>(q), TCHAR)) q++;
+  q = scanToken(q, e);
   const m = <u32>(q - p);
   if (q >= e || load<u8>(q) != SP || m > uri) return p;
   const t = q + 1;
@@ -94,7 +94,7 @@ function methodFlags(p: usize, n: u32): u32 {
 
 export function onMethod(p: usize): usize {
   const e = ctx.end;
-  while (p < e && is(load<u8>(p), TCHAR)) p++;
+  p = scanToken(p, e);
   const n = <u32>(p - ctx.tok);
   if (n > cfg(C_URI)) return ctx.fail(E_METHOD_LONG);   // any token is a method, but not an endless one
   if (p == e) return p;
@@ -177,7 +177,7 @@ export function onField(p: usize): usize {
 
 export function onName(p: usize): usize {
   const e = ctx.end, p0 = p;
-  while (p < e && is(load<u8>(p), TCHAR)) p++;
+  p = scanToken(p, e);
   if (!ctx.countHeader(p - p0)) return e;
   if (p == e) return p;
   const c = <u32>load<u8>(p);

@@ -4,6 +4,8 @@
 // p + 8 <= e; the last, shorter piece is read as the u64 ending at e, shifted so that its bytes
 // below p drop out and zero bytes (which always stop a scan) fill the top: those are bytes of the
 // window or of the regions laid out below it, inside the module's memory (e >= inputBase > 8).
+import { TCHAR } from './tables';
+import { classOf, is } from './classes';
 
 @inline const ONES: u64 = 0x0101010101010101;
 @inline const HIGH: u64 = 0x8080808080808080;
@@ -50,3 +52,14 @@ export function scanVisible(p: usize, e: usize): usize {
   }
   return p;
 }
+
+// Returns the first position in [p, e) whose byte is not a tchar (a method or a field name), or e.
+// Four bytes per step while four remain: their classes AND-ed keep TCHAR only if all four have it.
+// Inlined into wholeLines() (lines.ts), the hot caller; scanToken() is the call for the others.
+@inline export function tokenStop(p: usize, e: usize): usize {
+  while (p + 4 <= e && (classOf(load<u8>(p)) & classOf(load<u8>(p, 1)) & classOf(load<u8>(p, 2)) & classOf(load<u8>(p, 3)) & TCHAR)) p += 4;
+  while (p < e && is(load<u8>(p), TCHAR)) p++;
+  return p;
+}
+
+export function scanToken(p: usize, e: usize): usize { return tokenStop(p, e); }
