@@ -2,7 +2,7 @@
 // process, on 127.0.0.1, fixed duration and connection count, two request shapes. See
 // bench/servers/server.ts for what each server sends.
 import net from 'node:net';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -80,14 +80,35 @@ export function specOf(response: Buffer): ResponseSpec {
 }
 
 export interface ThroughputOptions { runs: number; seconds: number; warmupSeconds: number; connections: number }
-export interface Cell { rps: Stat; p50: Stat; p99: Stat; errors: number; non2xx: number; timeouts: number }
+export interface Cell {
+  rps: Stat; p50: Stat; p99: Stat; errors: number; non2xx: number; timeouts: number;
+  /** Server process CPU (user + system) per request, µs; null where /proc is missing. */
+  cpuUs: Stat | null;
+}
 export interface ThroughputResult {
   connections: number; seconds: number; runs: number;
   response: { status: number; fields: [string, string][]; bodyBytes: number; headBytes: number };
   shapes: { name: string; path: string; bytes: number }[];
   cells: Record<string, Record<string, Cell>>;
   ratios: Record<string, Record<string, Stat>>;
+  /** Server CPU per request ÷ node:http's, paired per run (below 1: less CPU than node:http). */
+  cpuRatios: Record<string, Record<string, Stat>> | null;
 }
+
+/**
+ * CPU time (user + system) a process has used, in µs, from /proc (Linux); null elsewhere. The
+ * server's CPU per request barely moves when other work shares the machine, unlike req/s, which
+ * also depends on how much CPU the load generator gets.
+ */
+function cpuUsOf(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = 100;   // USER_HZ: the unit of utime / stime in /proc/PID/stat on Linux
 
 export function cannon(port: number, shape: Shape, seconds: number, connections: number): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -124,38 +145,44 @@ export async function throughput(o: ThroughputOptions): Promise<ThroughputResult
     }
     progress(`throughput: servers up (${SERVERS.join(', ')}); response ${spec.status}, ${Buffer.from(spec.body, 'base64').length} B body, ${spec.fields.length} fields`);
 
-    const samples: Record<string, Record<string, { rps: number[]; p50: number[]; p99: number[]; errors: number; non2xx: number; timeouts: number }>> = {};
-    for (const s of sh) { samples[s.name] = {}; for (const k of SERVERS) samples[s.name][k] = { rps: [], p50: [], p99: [], errors: 0, non2xx: 0, timeouts: 0 }; }
+    const samples: Record<string, Record<string, { rps: number[]; p50: number[]; p99: number[]; cpu: number[]; errors: number; non2xx: number; timeouts: number }>> = {};
+    for (const s of sh) { samples[s.name] = {}; for (const k of SERVERS) samples[s.name][k] = { rps: [], p50: [], p99: [], cpu: [], errors: 0, non2xx: 0, timeouts: 0 }; }
     for (let run = 0; run < o.runs; run++) {
       for (const s of sh) {
         const order = run % 2 ? [...SERVERS].reverse() : SERVERS;
         for (const k of order) {
           if (run === 0 && o.warmupSeconds > 0) await cannon(byKind[k].port, s, o.warmupSeconds, o.connections);
+          const cpu0 = cpuUsOf(byKind[k].child.pid);
           const r = await cannon(byKind[k].port, s, o.seconds, o.connections);
+          const cpu1 = cpuUsOf(byKind[k].child.pid);
           const c = samples[s.name][k];
           c.rps.push(r.requests.average); c.p50.push(r.latency.p50); c.p99.push(r.latency.p99);
+          if (cpu0 !== null && cpu1 !== null && r.requests.total > 0) c.cpu.push((cpu1 - cpu0) / r.requests.total);
           c.errors += r.errors; c.non2xx += r.non2xx; c.timeouts += r.timeouts;
-          progress(`throughput: run ${run + 1}/${o.runs} ${s.name} ${k}: ${Math.round(r.requests.average).toLocaleString('en-US')} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`);
+          progress(`throughput: run ${run + 1}/${o.runs} ${s.name} ${k}: ${Math.round(r.requests.average).toLocaleString('en-US')} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${c.cpu.length === c.rps.length ? `, server CPU ${c.cpu[c.cpu.length - 1].toFixed(1)} µs/req` : ''}${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ''}`);
           await sleep(200);
         }
       }
     }
     const cells: ThroughputResult['cells'] = {}, ratios: ThroughputResult['ratios'] = {};
+    const measuredCpu = sh.every((s) => SERVERS.every((k) => samples[s.name][k].cpu.length === o.runs));
+    const cpuRatios: ThroughputResult['cpuRatios'] = measuredCpu ? {} : null;
     for (const s of sh) {
       cells[s.name] = {};
       for (const k of SERVERS) {
         const c = samples[s.name][k];
-        cells[s.name][k] = { rps: stat(c.rps), p50: stat(c.p50), p99: stat(c.p99), errors: c.errors, non2xx: c.non2xx, timeouts: c.timeouts };
+        cells[s.name][k] = { rps: stat(c.rps), p50: stat(c.p50), p99: stat(c.p99), errors: c.errors, non2xx: c.non2xx, timeouts: c.timeouts, cpuUs: measuredCpu ? stat(c.cpu) : null };
       }
       const n = cells[s.name].node.rps;
       ratios[s.name] = Object.fromEntries(SERVERS.map((k) => [`${k}/node`, ratio(cells[s.name][k].rps, n)]));
+      if (cpuRatios) cpuRatios[s.name] = Object.fromEntries(SERVERS.map((k) => [`${k}/node`, ratio(cells[s.name][k].cpuUs!, cells[s.name].node.cpuUs!)]));
     }
     const raw = Buffer.from(spec.raw, 'base64'), body = Buffer.from(spec.body, 'base64');
     return {
       connections: o.connections, seconds: o.seconds, runs: o.runs,
       response: { status: spec.status, fields: spec.fields, bodyBytes: body.length, headBytes: raw.length - body.length },
       shapes: sh.map((s) => ({ name: s.name, path: s.path, bytes: s.bytes.length })),
-      cells, ratios,
+      cells, ratios, cpuRatios,
     };
   } finally {
     await Promise.all(started.map(stopServer));
