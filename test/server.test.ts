@@ -120,7 +120,7 @@ describe('MoatServer over real sockets', () => {
     g.write(GET('/'));
     const getRes = await g.read();
     const c = await Client.connect(server.port, sockets);
-    c.write('HEAD / HTTP/1.1\r\nHost: a\r\n\r\n');
+    c.write('HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     const r = await c.read(true);
     expect(r.status).toBe(200);
     expect(Number(one(r, 'Content-Length'))).toBe(getRes.body.length);
@@ -136,7 +136,7 @@ describe('MoatServer over real sockets', () => {
   it('Expect: 100-continue POST /api/echo → 100 Continue, then 200', async () => {
     const server = await start();
     const c = await Client.connect(server.port, sockets);
-    c.write('POST /api/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
+    c.write('POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
     await c.until(() => c.buf.length >= 25 || undefined, WAIT, '100 Continue');
     expect(c.buf.toString('latin1')).toBe('HTTP/1.1 100 Continue\r\n\r\n');
     c.buf = Buffer.alloc(0);
@@ -171,7 +171,7 @@ describe('MoatServer over real sockets', () => {
   it('POST /api/echo with a chunked body → 200 JSON with the byte count', async () => {
     const server = await start();
     const c = await Client.connect(server.port, sockets);
-    c.write('POST /api/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n');
+    c.write('POST /api/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n');
     c.write('5;ext=1\r\nhello\r\n');
     await new Promise((r) => setTimeout(r, 20));
     c.write('A\r\n0123456789\r\n0\r\nX-Sum: 15\r\n\r\n');
