@@ -2,20 +2,14 @@
 // started from config refusing requests for other hosts with 421 — in the Host field and in an
 // absolute-form target — while serving its own names; config errors name the entry.
 import { hostname, networkInterfaces } from 'node:os';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HostAllowList, hostName, requestHost } from '../host/hosts.ts';
-import { startFromConfig, type Running } from '../host/serve.ts';
+import { startFromConfig } from '../host/serve.ts';
 import { validateConfig } from '../host/config.ts';
 import { ConfigError } from '../host/units.ts';
-import { testConfig, exchange, removeTempDirs } from './helpers/defense.ts';
+import { testConfig, exchange, openedByFile } from './helpers/defense.ts';
 
-const track: { destroy(): void }[] = [];
-const servers: Running[] = [];
-afterAll(async () => {
-  for (const c of track) c.destroy();
-  for (const s of servers) await s.close(200);
-  removeTempDirs();
-});
+const { track, servers } = openedByFile();
 
 describe('host names', () => {
   it('takes the host of a Host value: lower case, no port, no userinfo, no trailing dot, IPv6 in brackets', () => {

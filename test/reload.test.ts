@@ -6,23 +6,17 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { planReload, changedKeys } from '../host/reload.ts';
-import { startFromConfig, type Running } from '../host/serve.ts';
+import { startFromConfig } from '../host/serve.ts';
 import { parseConfig, validateConfig } from '../host/config.ts';
 import { UserStore } from '../host/auth/users.ts';
 import { Client, within } from './helpers/raw-http.ts';
-import { testConfig, exchange, send, get, post, field, eventually, tempDir, removeTempDirs } from './helpers/defense.ts';
+import { testConfig, exchange, send, get, post, field, eventually, tempDir, openedByFile } from './helpers/defense.ts';
 
 const MOAT = fileURLToPath(new URL('../host/moat.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const track: { destroy(): void }[] = [];
-const servers: Running[] = [];
-afterAll(async () => {
-  for (const c of track) c.destroy();
-  for (const s of servers) await s.close(200);
-  removeTempDirs();
-});
+const { track, servers } = openedByFile();
 
 const STATUS = { match: '/api/status', methods: ['GET'], handler: 'status' };
 const ECHO = { match: '/api/echo', methods: ['POST'], handler: 'echo' };

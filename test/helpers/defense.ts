@@ -8,11 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_HANDLERS, validateConfig } from '../../host/config.ts';
 import type { MoatConfig } from '../../host/types.ts';
+import { afterAll } from 'vitest';
 import { Client, WAIT, parseResponse, sleep, type RawResponse } from './raw-http.ts';
 
 export interface LogFiles { dir: string; access: string; error: string; security: string }
 
 const tempDirs: string[] = [];
+
+/** Sockets and servers a test file opens: closed, and the temp folders removed, after all its tests. */
+export function openedByFile(): { track: { destroy(): void }[]; servers: { close(graceMs?: number): Promise<void> }[] } {
+  const o = { track: [] as { destroy(): void }[], servers: [] as { close(graceMs?: number): Promise<void> }[] };
+  afterAll(async () => {
+    for (const c of o.track) c.destroy();
+    for (const s of o.servers) await s.close(200);
+    removeTempDirs();
+  });
+  return o;
+}
 
 /** A fresh temp folder, removed by removeTempDirs(). */
 export function tempDir(prefix = 'moat-e2e-'): string {
