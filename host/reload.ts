@@ -1,9 +1,9 @@
 // What a changed config file means for a running server: which keys changed, which of them apply
-// at once (routes, handlers, Host list, response fields, users file, login throttle, module limits,
+// at once (routes, handlers, Host list, response fields, login throttle, module limits,
 // timeouts and defense thresholds — the module reads those words on every use), and which wait for
 // a restart because they shape sockets, logs or the module's memory layout (listeners, TLS, logs,
 // the connection and client tables, the number of defense rules, the session store, the audit's
-// own schedule). The server then runs the "effective" config: the new one with the restart keys
+// own schedule, the users file's path — its contents are re-read on every request). The server then runs the "effective" config: the new one with the restart keys
 // kept at their running values — so what it reports and audits is what it serves.
 import type { MoatConfig } from './types.ts';
 import { toModuleConfig } from './config.ts';
@@ -12,6 +12,7 @@ import { toModuleConfig } from './config.ts';
 export const RESTART_KEYS = [
   'web.listen', 'web.sessions', 'web.limits.connections', 'web.limits.sessions', 'web.timeouts.tls',
   'tls', 'log', 'moat.defense.clients', 'moat.audit',
+  'auth.users',     // the path (the dashboard's credentials page edits it); its contents are re-read per request anyway
 ] as const;
 /** The defense rules occupy module words by count: a different count re-lays the client table. */
 const RULE_KEYS = ['moat.defense.rules', 'web.limits.clientRequests'] as const;

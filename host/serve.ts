@@ -17,7 +17,7 @@ import { demoHandlers } from './app.ts';
 import { AuditService } from './audit/service.ts';
 import { formatSarif } from './audit/format-sarif.ts';
 import type { Report } from './audit/types.ts';
-import { OpLog } from './oplog.ts';
+import { OpLog, type OpEntry } from './oplog.ts';
 import { dashboardHandlers } from './dashboard/api.ts';
 import type { Handler, MoatConfig } from './types.ts';
 import { LAYOUT_WORDS, type ModuleConfig } from './module.ts';
@@ -122,8 +122,12 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
   sweep.unref();
   const unschedule = audit && cfg.moat.audit.schedule ? audit.schedule({ quickDailyMs: DAY_MS, fullWeeklyMs: 7 * DAY_MS }) : null;
   const running = server;
+  // An operation log that cannot be written is an error to log, never a reason to stop serving.
+  const record = (e: OpEntry) => {
+    try { oplog?.append(e); } catch (x) { logger.error('error', 'operation log append failed', { reason: (x as Error).message }); }
+  };
   const reload: Running['reload'] = (load, actor = 'config-file') => {
-    let plan: ReloadPlan, nextApp: Handler, nextThrottle = throttle;
+    let plan: ReloadPlan, nextApp: Handler, nextThrottle = throttle, words: Partial<ModuleConfig>;
     try {
       // Everything that can throw (a bad value, a route naming an unknown handler, a users file
       // that fails to load) throws before anything is swapped: the old config keeps serving.
@@ -131,22 +135,22 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
       if (plan.changed.length === 0) return { ok: true, plan };
       if (plan.live.some((k) => k.startsWith('auth.login'))) nextThrottle = throttleFor(plan.effective);
       nextApp = appFor(plan.effective, nextThrottle);
+      words = { ...toModuleConfig(plan.effective), ...opts.moduleOverrides };
+      for (const k of LAYOUT_WORDS) delete words[k];
     } catch (e) {
       const error = (e as Error).message;
       logger.error('error', 'config reload refused; the previous config keeps serving', { reason: error });
-      oplog?.append({ actor, role: null, action: 'config.reload', outcome: 'failed', detail: { reason: error.slice(0, 300) } });
+      record({ actor, role: null, action: 'config.reload', outcome: 'failed', detail: { reason: error.slice(0, 300) } });
       return { ok: false, error };
     }
     const c = plan.effective;
-    const words = { ...toModuleConfig(c), ...opts.moduleOverrides };
-    for (const k of LAYOUT_WORDS) delete words[k];
     running.reconfigure({ headers: c.web.headers, rules: moduleRules(c), words });
     app = nextApp;
     throttle = nextThrottle;
     current = c;
     logger.error('info', 'config reloaded', { live: plan.live.join(' ') || 'none', restart: plan.restart.join(' ') || 'none' });
     if (plan.restart.length) logger.error('warn', 'config keys that apply only after a restart', { keys: plan.restart.join(' ') });
-    oplog?.append({ actor, role: null, action: 'config.reload', outcome: 'ok', detail: { live: plan.live.join(' '), restart: plan.restart.join(' ') } });
+    record({ actor, role: null, action: 'config.reload', outcome: 'ok', detail: { live: plan.live.join(' '), restart: plan.restart.join(' ') } });
     audit?.configChanged(c).catch(() => { /* a failed run is retried by the schedule */ });
     return { ok: true, plan };
   };
