@@ -131,30 +131,30 @@ function hasPrefix(p: usize, n: u32, text: usize, len: u32): bool {
 
 // Applies one complete field value; returns the new request flags, or sets *err via the return
 // convention: flags in the low bits never reach 1 << 31, so an error is returned as (1 << 31) | code.
+// Plain tests rather than a switch: every id the parser reports opens one small if, not a nest of
+// blocks (see step() in machine.ts on WAMR classic's block-end cache).
 export function applyField(s: usize, id: u32, p: usize, n: u32, flags: u32): u32 {
-  switch (id) {
-    case F_HOST: {
-      if (flags & R_HOST) return 0x80000000 | E_HOST_DUP;
-      const err = checkHost(p, n);
-      return err ? 0x80000000 | err : flags | R_HOST;
-    }
-    case F_CONTENT_LENGTH: {
-      if (flags & R_CL) return 0x80000000 | E_CL_DUP;
-      const err = parseContentLength(s, p, n);
-      return err ? 0x80000000 | err : flags | R_CL;
-    }
-    case F_TRANSFER_ENCODING: {
-      elements = 0;
-      const f = listFlags(p, n, id, flags | R_TE);
-      return elements ? f : f | R_TE_SYNTAX;            // a line with no coding at all
-    }
-    case F_CONNECTION: return listFlags(p, n, id, flags);
-    case F_EXPECT: return (flags & R_V11) && sameName(p, n, T_CONTINUE, T_CONTINUE_LEN) ? flags | R_EXPECT : flags;
-    case F_CONTENT_TYPE: {
-      if (hasPrefix(p, n, T_FORM, T_FORM_LEN)) return flags | R_FORM;
-      if (hasPrefix(p, n, T_MULTIPART, T_MULTIPART_LEN)) return flags | R_UPLOAD;
-      return flags;
-    }
+  if (id == F_HOST) {
+    if (flags & R_HOST) return 0x80000000 | E_HOST_DUP;
+    const err = checkHost(p, n);
+    return err ? 0x80000000 | err : flags | R_HOST;
   }
+  if (id == F_CONTENT_LENGTH) {
+    if (flags & R_CL) return 0x80000000 | E_CL_DUP;
+    const err = parseContentLength(s, p, n);
+    return err ? 0x80000000 | err : flags | R_CL;
+  }
+  if (id == F_CONNECTION) return listFlags(p, n, id, flags);
+  if (id == F_CONTENT_TYPE) {
+    if (hasPrefix(p, n, T_FORM, T_FORM_LEN)) return flags | R_FORM;
+    if (hasPrefix(p, n, T_MULTIPART, T_MULTIPART_LEN)) return flags | R_UPLOAD;
+    return flags;
+  }
+  if (id == F_TRANSFER_ENCODING) {
+    elements = 0;
+    const f = listFlags(p, n, id, flags | R_TE);
+    return elements ? f : f | R_TE_SYNTAX;            // a line with no coding at all
+  }
+  if (id == F_EXPECT) return (flags & R_V11) && sameName(p, n, T_CONTINUE, T_CONTINUE_LEN) ? flags | R_EXPECT : flags;
   return flags;
 }

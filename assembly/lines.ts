@@ -12,7 +12,7 @@ import { TCHAR, WS } from './tables';
 import { is } from './classes';
 import { O_HCOUNT, O_HBYTES, R_TRAILER } from './slots';
 import { spanCount, setSpanCount, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
-import { scanValue, tokenStop } from './scan';
+import { scanValue, scanToken } from './scan';
 import { fieldIdOf, applyField } from './fields';
 import * as ctx from './context';
 
@@ -25,8 +25,9 @@ export function wholeLines(p: usize): usize {
   const maxCount = cfg(C_HEADERS), maxBytes = <u64>cfg(C_HEADER), spanCap = cfg(C_SPANS);
   const kName = trailer ? K_TRAILER_NAME : K_NAME, kValue = trailer ? K_TRAILER_VALUE : K_VALUE;
   let count = load<u32>(s, O_HCOUNT), bytes = <u64>load<u32>(s, O_HBYTES), spans = spanCount;
-  while (p < e && spans + 2 <= spanCap) {
-    let q = tokenStop(p, e);
+  // A do-while: WAMR classic then looks up no block spanning the whole body once per line.
+  if (p < e && spans + 2 <= spanCap) do {
+    let q = scanToken(p, e);
     if (q == p || q >= e || load<u8>(q) != COLON) break;
     const nameLen = <u32>(q - p);
     q++;
@@ -57,7 +58,7 @@ export function wholeLines(p: usize): usize {
     store<u16>(r, <u16>(v1 - v0), 14);
     spans += 2;
     p = q + 2;
-  }
+  } while (p < e && spans + 2 <= spanCap);
   store<u32>(s, count, O_HCOUNT);
   store<u32>(s, <u32>bytes, O_HBYTES);
   setSpanCount(spans);

@@ -54,12 +54,14 @@ export function scanVisible(p: usize, e: usize): usize {
 }
 
 // Returns the first position in [p, e) whose byte is not a tchar (a method or a field name), or e.
-// Four bytes per step while four remain: their classes AND-ed keep TCHAR only if all four have it.
-// Inlined into wholeLines() (lines.ts), the hot caller; scanToken() is the call for the others.
-@inline export function tokenStop(p: usize, e: usize): usize {
-  while (p + 4 <= e && (classOf(load<u8>(p)) & classOf(load<u8>(p, 1)) & classOf(load<u8>(p, 2)) & classOf(load<u8>(p, 3)) & TCHAR)) p += 4;
+// Four bytes per step while four remain, each tested without a bounds check; then byte by byte.
+export function scanToken(p: usize, e: usize): usize {
+  for (; p + 4 <= e; p += 4) {
+    if (!(classOf(load<u8>(p)) & TCHAR)) return p;
+    if (!(classOf(load<u8>(p, 1)) & TCHAR)) return p + 1;
+    if (!(classOf(load<u8>(p, 2)) & TCHAR)) return p + 2;
+    if (!(classOf(load<u8>(p, 3)) & TCHAR)) return p + 3;
+  }
   while (p < e && is(load<u8>(p), TCHAR)) p++;
   return p;
 }
-
-export function scanToken(p: usize, e: usize): usize { return tokenStop(p, e); }

@@ -24,7 +24,7 @@ import {
 // Four bytes per step while four remain and none of them is "%" or outside the class.
 function checkPathQuery(p: usize, n: u32): u32 {
   const e = p + <usize>n;
-  while (p < e) {
+  if (p < e) do {                    // a do-while: no block spanning the body per step (WAMR classic)
     while (p + 4 <= e && all4(p, TARGET) && noPct4(p)) p += 4;
     if (p >= e) break;
     const c = <u32>load<u8>(p);
@@ -34,7 +34,7 @@ function checkPathQuery(p: usize, n: u32): u32 {
       p += 2;
     }
     p++;
-  }
+  } while (p < e);
   return E_NONE;
 }
 
