@@ -34,7 +34,7 @@ const NO_STORE: [string, string] = ['Cache-Control', 'no-store'];
 
 interface Identity { caller: Caller | null; session: Session | null; token: string | undefined }
 
-/** A request with neither credential field: nothing to look up, no event to write. */
+/** A request with no Bearer token and no session cookie of ours: nothing to look up, no event to write. */
 const ANONYMOUS: Identity = Object.freeze({ caller: null, session: null, token: undefined });
 
 export class Access {
@@ -65,6 +65,7 @@ export class Access {
       return { caller: p && { name: p.name, kind: p.kind, role: p.role as Role, via: 'bearer' }, session: null, token: undefined };
     }
     const token = cookies === undefined ? undefined : readCookie(cookies, this.cookieOf(req));
+    if (token === undefined) return ANONYMOUS;        // no cookie of ours among the others
     const s = token ? this.o.sessions!.get(token, this.now()) : null;
     if (!s) return { caller: null, session: null, token };
     const p: Principal = { name: s.user, kind: 'user', role: s.role as Role, generation: s.generation };

@@ -37,6 +37,8 @@ function trimOws(s: string): string {
  */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (header === undefined || header.length > MAX_COOKIE_HEADER) return undefined;
+  // A pair named `name` contains it: most Cookie headers a device sees carry other sites' cookies only.
+  if (!header.includes(name)) return undefined;
   let found: string | undefined;
   let seen = false;
   let start = 0;
