@@ -45,6 +45,7 @@ const RESPOND_CLOSE = 1;
 const READ_BUFFER = 64 * 1024;   // libuv reads a socket into buffers of this size
 const NO_FIELDS: [string, string][] = [];
 const ONE_BUFFER_MAX = 16 * 1024;   // bodies up to this size are copied behind their head (writeWith)
+const DRAIN_MS = 2000;              // a lingering close reads and drops input at most this long
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -53,6 +54,13 @@ function isAudit(req: IncomingRequest, token: string | undefined): boolean {
   if (!token || !LOOPBACK.test(req.client.address)) return false;
   const got = Buffer.from(req.header('x-moat-audit') ?? ''), want = Buffer.from(token);
   return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** The config's fields (web.headers) and a reply's own; a field the reply sets itself replaces the config's. */
+function withExtra(extra: [string, string][], own: [string, string][]): [string, string][] {
+  if (!extra.length) return own;
+  const mine = own.length ? new Set(own.map(([n]) => n.toLowerCase())) : null;
+  return [...(mine ? extra.filter(([n]) => !mine.has(n.toLowerCase())) : extra), ...own];
 }
 
 /** Body of the JSON error replies (the same shape as routes.ts errorReply). */
@@ -69,6 +77,15 @@ export class Connection {
   private answered = false;        // a head for the current request went out
   private closing = false;
   private gone = false;
+  /** A response is being written (send() has not returned). */
+  private sending = false;
+  /**
+   * The module closed the exchange while the response was still leaving (e.g. an answer sent
+   * before the request body ended, then more of that body): input is read and dropped, so the
+   * response is not cut off by a destroy or a reset over unread bytes, until the socket ends or
+   * DRAIN_MS pass (a lingering close).
+   */
+  private draining = false;
   /** readsBegan() of the chunk the next request starts, when it starts one (see onHead). */
   private firstByteBy: number | undefined = undefined;
   /**
@@ -95,6 +112,7 @@ export class Connection {
     this.secure = true;
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => {
+      if (this.draining) return;
       // With nothing unparsed, this chunk's first byte starts the next request.
       if (this.turnTimes && !this.afterFullRead && this.feeder.pending === 0 && !this.feeder.midRequest) this.firstByteBy = this.host.readsBegan!();
       this.afterFullRead = chunk.length >= READ_BUFFER;
@@ -124,7 +142,10 @@ export class Connection {
         if (this.answered) this.next();
         return;
       case 'error': return this.onError(e.status, e.code, e.retryAfter);
-      case 'close': this.socket.destroy(); return;
+      case 'close':
+        if (this.sending || this.socket.writableEnded) return this.drain();
+        this.socket.destroy();
+        return;
     }
   }
 
@@ -192,8 +213,26 @@ export class Connection {
     return ok;
   }
 
+  private drain(): void {
+    this.draining = true;
+    this.closing = true;
+    this.socket.resume();
+    // The clock starts once the response has left: a long answer to a slow reader is not cut.
+    const linger = () => { setTimeout(() => this.socket.destroy(), DRAIN_MS).unref(); };
+    if (this.socket.writableFinished) linger(); else this.socket.once('finish', linger);
+  }
+
   private async send(req: IncomingRequest, reply: AppReply, headOnly: boolean): Promise<void> {
     this.answered = true;
+    this.sending = true;
+    try {
+      await this.sendReply(req, reply, headOnly);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private async sendReply(req: IncomingRequest, reply: AppReply, headOnly: boolean): Promise<void> {
     const body = reply.body;
     let buf: Buffer | null = null, stream: Readable | null = null, length = -1;
     if (typeof body === 'string') buf = Buffer.from(body);
@@ -201,9 +240,8 @@ export class Connection {
     else if (body) { stream = body.stream; length = body.length ?? -1; }
     if (buf) length = buf.length;
     if (!body) length = 0;
-    const extra = this.host.extraFields, own = reply.fields ?? NO_FIELDS;
     let status = reply.status;
-    let head = this.head(status, length, extra.length ? [...extra, ...own] : own, this.closing ? RESPOND_CLOSE : 0);
+    let head = this.head(status, length, withExtra(this.host.extraFields, reply.fields ?? NO_FIELDS), this.closing ? RESPOND_CLOSE : 0);
     if (!head) {                                   // the app's fields were refused: a plain 500, then close
       stream?.destroy();
       stream = null;
@@ -279,7 +317,7 @@ export class Connection {
     this.closing = true;
     const reason = reasonOf(code);
     const body = Buffer.from(errorBody(status, reason));
-    const fields: [string, string][] = [...this.host.extraFields, ['Content-Type', 'application/json']];
+    const fields = withExtra(this.host.extraFields, [['Content-Type', 'application/json']]);
     if (status === 429 && retryAfter > 0) fields.push(['Retry-After', String(retryAfter)]);
     const head = this.head(status, body.length, fields, RESPOND_CLOSE);
     if (!head) { this.socket.destroy(); return; }

@@ -296,6 +296,16 @@ describe('web.headers and stealth from config text', () => {
     }
   });
 
+  it('a field the handler sets itself replaces the web.headers field of the same name (never both)', async () => {
+    const { server } = await startText(configText(`headers: { 'Cache-Control': 'public, max-age=60', 'X-Device': 'demo' }`));
+    const css = (await exchange(server.port, GET('/style.css'))).r;     // the file handler sends Cache-Control: no-cache
+    expect(css.status).toBe(200);
+    expect(css.headers.get('cache-control')).toEqual(['no-cache']);
+    expect(css.headers.get('x-device')).toEqual(['demo']);
+    const status = (await exchange(server.port, GET('/api/status'))).r;  // sets none: the config's
+    expect(status.headers.get('cache-control')).toEqual(['public, max-age=60']);
+  });
+
   it('moat.stealth: a malformed request gets no bytes at all, a good one is still served', async () => {
     const { server } = await startText(configText('', 'moat: { stealth: true },'));
     const c = await connect(server.port);
