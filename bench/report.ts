@@ -74,10 +74,12 @@ export function markdown(r: Results): string {
     for (const shape of Object.keys(T.cells)) {
       const sh = T.shapes.find((s) => s.name === shape)!;
       o.push(`### ${shape} (\`${sh.path}\`, ${sh.bytes} B request)`, '');
-      o.push('| server | req/s | p50 ms | p99 ms | req/s vs node:http | errors / non-2xx |', '|---|---:|---:|---:|---:|---:|');
+      const cpu = T.cpuRatios?.[shape] ?? null;
+      o.push(`| server | req/s | p50 ms | p99 ms | req/s vs node:http |${cpu ? ' server CPU µs/req | CPU vs node:http |' : ''} errors / non-2xx |`, `|---|---:|---:|---:|---:|${cpu ? '---:|---:|' : ''}---:|`);
       for (const k of SERVERS) {
         const c = T.cells[shape][k];
-        o.push(`| ${names[k]} | ${fmt(c.rps)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${r2(T.ratios[shape][`${k}/node`])} | ${c.errors} / ${c.non2xx} |`);
+        const cpuCells = cpu ? ` ${c.cpuUs ? fmt(c.cpuUs) : '–'} | ${r2(cpu[`${k}/node`])} |` : '';
+        o.push(`| ${names[k]} | ${fmt(c.rps)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${r2(T.ratios[shape][`${k}/node`])} |${cpuCells} ${c.errors} / ${c.non2xx} |`);
       }
       o.push('');
     }
