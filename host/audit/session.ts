@@ -1,6 +1,7 @@
 // Sessions of the throwaway accounts on the shadow: the admin logs in at the start of a run, so
-// probes can reach role-bound routes and check CSRF on state-changing ones. The login goes without the audit
-// token (the barrier would stop it); it only touches the shadow's own session table.
+// probes can reach role-bound routes and check CSRF on state-changing ones. The login carries the
+// run's token: the shadow marks its login route a dry run (shadow.ts), as it touches only the
+// shadow's own session table.
 import type { ProbeContext, RouteTarget } from './types.ts';
 
 export function loginRoute(ctx: Pick<ProbeContext, 'routes'>): RouteTarget | undefined {
@@ -10,7 +11,7 @@ export function loginRoute(ctx: Pick<ProbeContext, 'routes'>): RouteTarget | und
 export async function sessionFor(ctx: ProbeContext, account: { name: string; password: string } | null): Promise<{ cookie: string; csrf: string | null } | null> {
   const login = loginRoute(ctx);
   if (!account || !login) return null;
-  const got = await ctx.request({ method: 'POST', target: login.path, audit: false, headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: account.name, password: account.password }) });
+  const got = await ctx.request({ method: 'POST', target: login.path, headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: account.name, password: account.password }) });
   if (got.res?.status !== 200) return null;
   const set = got.res.header('set-cookie');
   if (!set) return null;

@@ -54,6 +54,9 @@ export function shadowConfig(cfg: MoatConfig, usersFile: string | null): MoatCon
   copy.web.hosts = [...cfg.web.hosts, '127.0.0.1'];
   copy.log = { access: { path: null, format: 'common' }, error: { path: null, level: 'error' }, security: { path: null } };
   copy.auth.users = usersFile;
+  // The built-in login changes nothing but the shadow's own session table: it takes audit requests
+  // (a dry run in the barrier's terms), so the throwaway logins carry the run's token like the rest.
+  copy.web.routes = cfg.web.routes.map((r) => (r.handler === 'login' ? { ...r, dryRun: true } : r));
   return copy;
 }
 

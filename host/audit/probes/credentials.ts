@@ -2,9 +2,9 @@
 // today's), default-looking passwords tried against the shadow's login, and a revoked credential
 // that must no longer open anything (a throwaway device revoked in the shadow's copy of the file).
 //
-// Logins go to the shadow without the audit token: the dispatch barrier would stop them, and the
-// login handler is Moat's own, whose only state (sessions, the per-account throttle) lives in the
-// shadow. Passwords are never reported, only that one matched.
+// Logins go to the shadow's login route, which the shadow marks a dry run: the handler is Moat's
+// own, whose only state (sessions, the per-account throttle) lives in the shadow. Passwords are
+// never reported, only that one matched.
 import { readFileSync } from 'node:fs';
 import type { Finding, Probe, ProbeContext } from '../types.ts';
 import { hashParamsWeak, verifyPassword } from '../../auth/passwords.ts';
@@ -73,7 +73,7 @@ export const credentials: Probe = {
       for (const pw of tries) {
         let ok = false;
         if (login) {
-          const got = await ctx.request({ method: 'POST', target: login.path, audit: false, headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: u.name, password: pw }) });
+          const got = await ctx.request({ method: 'POST', target: login.path, headers: [['Content-Type', 'application/json']], body: JSON.stringify({ user: u.name, password: pw }) });
           if (got.res?.status === 429) break;                // the per-account throttle: stop guessing
           ok = got.res?.status === 200;
         } else ok = await verifyPassword(pw, u.hash!);

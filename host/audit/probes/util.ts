@@ -55,5 +55,5 @@ export function unsafeFields(ctx: ProbeContext, r: RouteTarget, self: string): [
   return f;
 }
 
-/** Routes whose handler honours req.audit as a dry run: unsafe requests reach them. */
-export const dryRunRoutes = (ctx: ProbeContext): RouteTarget[] => ctx.routes.filter((r) => r.route.dryRun && r.unsafe.length);
+/** Application routes whose handler honours req.audit as a dry run: unsafe requests reach them (the built-in login is one in the shadow). */
+export const dryRunRoutes = (ctx: ProbeContext): RouteTarget[] => ctx.routes.filter((r) => r.route.dryRun && r.unsafe.length && !r.builtin);
