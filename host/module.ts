@@ -255,16 +255,18 @@ export class Moat {
    * negative number is the module's refusal code.
    */
   respond(slot: number, status: number, length: number, fields: readonly AppField[] = [], opts = 0, now = 0): { head: Uint8Array; close: boolean } | number {
+    // Names and values go straight into the input window as latin-1 (one byte per UTF-16 unit,
+    // as Buffer.from(s, 'latin1') would make them), with no intermediate buffers.
     let at = 0;
-    const enc = (s: string) => Buffer.from(s, 'latin1');
+    const base = this.inputPtr, cap = this.inputCap, b = this.buf, v = this.view;
     for (const [n, val] of fields) {
-      const nb = enc(n), vb = enc(val);
-      if (at + 4 + nb.length + vb.length > this.inputCap || nb.length > 0xffff || vb.length > 0xffff) return -44;
-      this.view.setUint16(this.inputPtr + at, nb.length, true);
-      this.view.setUint16(this.inputPtr + at + 2, vb.length, true);
-      this.write(nb, at + 4);
-      this.write(vb, at + 4 + nb.length);
-      at += 4 + nb.length + vb.length;
+      const nl = n.length, vl = val.length;
+      if (at + 4 + nl + vl > cap || nl > 0xffff || vl > 0xffff) return -44;
+      v.setUint16(base + at, nl, true);
+      v.setUint16(base + at + 2, vl, true);
+      b.write(n, base + at + 4, nl, 'latin1');
+      b.write(val, base + at + 4 + nl, vl, 'latin1');
+      at += 4 + nl + vl;
     }
     const n = this.x.respond(slot, status, length, at, opts, now >>> 0);
     if (n < 0) return n;
