@@ -70,6 +70,7 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
   const throttleFor = (c: MoatConfig) => new LoginThrottle({ failures: c.auth.login.failures, windowMs: c.auth.login.window, baseLockMs: c.auth.login.lock });
   let throttle = throttleFor(cfg);
   let current = cfg;
+  const closed = new AbortController();
   // Built once: they hold live state (event streams, metric samples, the audit desk) and read the
   // current config through `config()`.
   const fixed: Record<string, Handler> = {
@@ -85,7 +86,7 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
     }),
     ...dashboardHandlers({
       server: () => server, config: () => current, users: cfg.auth.users, audit, oplog,
-      sarif: (r) => formatSarif(r as unknown as Report), startedAt,
+      sarif: (r) => formatSarif(r as unknown as Report), startedAt, signal: closed.signal,
     }),
   };
   // The request path a config makes: Host check → router → access guard → handler. Sessions and
@@ -160,6 +161,7 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
     get config() { return current; },
     reload,
     async close(graceMs = 5000) {
+      closed.abort();
       clearInterval(sweep);
       unschedule?.();
       audit?.stop();

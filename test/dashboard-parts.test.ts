@@ -11,6 +11,7 @@ import { EventHub } from '../host/dashboard/events.ts';
 import { certificate } from '../host/dashboard/overview.ts';
 import { alarms, effectiveReport, grade, findingView } from '../host/dashboard/audit-view.ts';
 import { toSarif } from '../host/dashboard/sarif.ts';
+import { dashboardHandlers } from '../host/dashboard/api.ts';
 import { buildDashboard, isStale } from '../host/dashboard/build.mjs';
 import { generateDevCert } from '../host/cert.ts';
 import { loadConfig } from '../host/config.ts';
@@ -62,6 +63,20 @@ describe('event hub', () => {
     await new Promise((r) => setImmediate(r));
     expect(hub.streamCount).toBe(0);
     expect(hub.open(0)).not.toBeNull();
+  });
+});
+
+describe('dashboard timers', () => {
+  it('stop sampling the server once the signal aborts (a closed server is not kept alive by its dashboard)', async () => {
+    let calls = 0;
+    const closed = new AbortController();
+    dashboardHandlers({ server: () => { calls++; return null; }, config: () => loadConfig(), users: null, startedAt: Date.now(), sampleMs: 10, signal: closed.signal });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(calls).toBeGreaterThan(3);
+    closed.abort();
+    const at = calls;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(calls).toBe(at);
   });
 });
 

@@ -69,6 +69,9 @@ export function dashboardHandlers(deps: DashboardDeps): Record<string, Handler> 
   waiting.unref();
   const sampler = setInterval(() => { const s = attach(); if (s) samples.add(readCounters(s.metrics, Date.now())); }, deps.sampleMs ?? 10_000);
   sampler.unref();
+  // A closed server's dashboard must not keep sampling it (nor keep it reachable): a process that
+  // starts many servers — a shadow per audit run — would pile up timers.
+  deps.signal?.addEventListener('abort', () => { clearInterval(waiting); clearInterval(sampler); }, { once: true });
 
   const server = (): MoatServerLike => {
     const s = attach();

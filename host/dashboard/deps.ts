@@ -93,4 +93,6 @@ export interface DashboardDeps {
   heartbeatMs?: number;
   /** Metric sample period, ms (default 10 000). */
   sampleMs?: number;
+  /** Aborted when the server closes: the dashboard's timers stop. */
+  signal?: AbortSignal;
 }
