@@ -116,7 +116,7 @@ export function markdown(r: Results): string {
     o.push(`| click → finished report shown | ${f(D.shown)} | ${D.shown.p95.toFixed(0)} | ${(D.shown.mean / D.paper.mean).toFixed(2)}× |`);
     o.push(`| the audit run itself, server side | ${f(D.serverRun)} | ${D.serverRun.p95.toFixed(0)} | |`);
     o.push(`| page load (navigation timing, loadEventEnd) | ${f(D.pageLoad)} | ${D.pageLoad.p95.toFixed(0)} | |`, '');
-    o.push('The page polls a running audit every 50 ms at first (doubling to 1 s), so "finished report shown" follows the run within about one poll.', '');
+    o.push('The page polls a running audit every 50 ms for its first second (then backing off to 1 s), so "finished report shown" follows the run within about one poll.', '');
   }
 
   o.push('## Interpreters (wasm3, WAMR) and MCU (Cortex-M4)', '');
