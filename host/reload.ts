@@ -1,9 +1,10 @@
 // What a changed config file means for a running server: which keys changed, which of them apply
-// at once (routes, handlers, Host list, response fields, login throttle, module limits,
-// timeouts and defense thresholds — the module reads those words on every use), and which wait for
-// a restart because they shape sockets, logs or the module's memory layout (listeners, TLS, logs,
-// the connection and client tables, the number of defense rules, the session store, the audit's
-// own schedule, the users file's path — its contents are re-read on every request). The server then runs the "effective" config: the new one with the restart keys
+// at once (routes, handlers, Host list, response fields, login throttle, TLS certificate and key,
+// module limits, timeouts and defense thresholds — the module reads those words on every use), and
+// which wait for a restart because they shape sockets, logs or the module's memory layout
+// (listeners, TLS on/off, logs, the connection and client tables, the number of defense rules, the
+// session store, the audit's own schedule, the users file's path — its contents are re-read on
+// every request). The server then runs the "effective" config: the new one with the restart keys
 // kept at their running values — so what it reports and audits is what it serves.
 import type { MoatConfig } from './types.ts';
 import { toModuleConfig } from './config.ts';
@@ -11,7 +12,7 @@ import { toModuleConfig } from './config.ts';
 /** Key paths whose change needs a restart. */
 export const RESTART_KEYS = [
   'web.listen', 'web.sessions', 'web.limits.connections', 'web.limits.sessions', 'web.timeouts.tls',
-  'tls', 'log', 'moat.defense.clients', 'moat.audit',
+  'log', 'moat.defense.clients', 'moat.audit',
   'auth.users',     // the path (the dashboard's credentials page edits it); its contents are re-read per request anyway
 ] as const;
 /** The defense rules occupy module words by count: a different count re-lays the client table. */
@@ -64,6 +65,8 @@ export function planReload(running: MoatConfig, next: MoatConfig): ReloadPlan {
   const changed = changedKeys(running, next);
   const hold: string[] = [...RESTART_KEYS];
   if (toModuleConfig(running).rule_count !== toModuleConfig(next).rule_count) hold.push(...RULE_KEYS);
+  // A new certificate, key or HSTS setting applies live; TLS appearing or going goes with the listeners.
+  if ((running.tls === null) !== (next.tls === null)) hold.push('tls');
   const restart = changed.filter((p) => hold.some((k) => under(p, k)));
   const live = changed.filter((p) => !restart.includes(p));
   const effective = structuredClone(next) as unknown as Tree;

@@ -11,8 +11,9 @@ Serves HTTP (and HTTPS when the config listens on https://) through the Moat mod
   --config FILE   JSON5 config (Ioto-style "web" section); default: the embedded demo config
   --port N        override the port of the first listen address (0 = any free port)
 The config file is watched: a change (or SIGHUP) is applied while serving — routes, hosts, fields,
-limits, timeouts and defense thresholds at once; listeners, TLS, logs, table sizes, the users
-file's path and sessions after a restart — and a quick self-audit follows. A bad file is refused, naming the key.`;
+limits, timeouts, defense thresholds and a renewed TLS certificate at once; listeners, TLS on/off,
+logs, table sizes, the users file's path and sessions after a restart — and a quick self-audit
+follows. A bad file is refused, naming the key. SIGHUP also re-reads the certificate files.`;
 
 function fail(msg: string): number {
   process.stderr.write(`moat serve: ${msg}\n`);

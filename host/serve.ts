@@ -106,12 +106,13 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
     return withHostCheck(new HostAllowList(c.web.hosts, c.web.listen), createRouter(c.web.routes, handlers, (req, role) => access.guard(req, role)));
   };
   let app = appFor(cfg, throttle);
+  let tlsNow = cfg.tls ? tlsOptions(cfg.tls) : undefined;
   server = await MoatServer.start({
     listen: cfg.web.listen,
     module: { ...toModuleConfig(cfg), ...opts.moduleOverrides },
     handler: (req) => app(req),
     headers: cfg.web.headers,
-    tls: cfg.tls ? tlsOptions(cfg.tls) : undefined,
+    tls: tlsNow,
     tlsTimeoutMs: Number.isFinite(cfg.web.timeouts.tls) ? cfg.web.timeouts.tls : 0xffffffff,
     log: logger,
     rules: moduleRules(cfg),
@@ -128,11 +129,20 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
     try { oplog?.append(e); } catch (x) { logger.error('error', 'operation log append failed', { reason: (x as Error).message }); }
   };
   const reload: Running['reload'] = (load, actor = 'config-file') => {
-    let plan: ReloadPlan, nextApp: Handler, nextThrottle = throttle, words: Partial<ModuleConfig>;
+    let plan: ReloadPlan, nextApp: Handler, nextThrottle = throttle, words: Partial<ModuleConfig>, nextTls = tlsNow;
     try {
       // Everything that can throw (a bad value, a route naming an unknown handler, a users file
       // that fails to load) throws before anything is swapped: the old config keeps serving.
       plan = planReload(current, load());
+      // The certificate files are read again: a renewal keeps their paths, so the config alone
+      // would not show it. A file that does not load (or a key that does not match) refuses the reload.
+      if (tlsNow && plan.effective.tls) {
+        const read = tlsOptions(plan.effective.tls);
+        if (String(read.cert) !== String(tlsNow.cert) || String(read.key) !== String(tlsNow.key)) {
+          nextTls = read;
+          for (const list of [plan.changed, plan.live]) if (!list.some((k) => k.startsWith('tls.certificate') || k.startsWith('tls.key'))) list.push('tls.certificate (file contents)');
+        }
+      }
       if (plan.changed.length === 0) return { ok: true, plan };
       if (plan.live.some((k) => k.startsWith('auth.login'))) nextThrottle = throttleFor(plan.effective);
       nextApp = appFor(plan.effective, nextThrottle);
@@ -145,7 +155,8 @@ export async function startFromConfig(cfg: MoatConfig, opts: StartOptions = {}):
       return { ok: false, error };
     }
     const c = plan.effective;
-    running.reconfigure({ headers: c.web.headers, rules: moduleRules(c), words });
+    running.reconfigure({ headers: c.web.headers, rules: moduleRules(c), words, tls: nextTls !== tlsNow ? nextTls : undefined });
+    tlsNow = nextTls;
     app = nextApp;
     throttle = nextThrottle;
     current = c;

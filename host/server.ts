@@ -76,7 +76,7 @@ export class MoatServer {
   readonly moat: Moat;
   private readonly listeners: { spec: ListenSpec; server: net.Server }[] = [];
   private readonly conns = new Map<number, Connection>();
-  private readonly secureContext?: tls.SecureContext;
+  private secureContext?: tls.SecureContext;
   private readonly log: ServerLogSinks;
   private readonly host: ConnectionHost;
   private timer?: NodeJS.Timeout;
@@ -256,11 +256,15 @@ export class MoatServer {
 
   /**
    * A reloaded config (host/serve.ts): response fields and rule names from the next response on,
-   * and the module words read at each use (limits, timeouts, flags, rule thresholds). Open
-   * connections, the client table and the listeners stay as they are.
+   * the module words read at each use (limits, timeouts, flags, rule thresholds), and the TLS
+   * certificate and key from the next handshake. Open connections, the client table and the
+   * listeners stay as they are.
    */
-  reconfigure(c: { headers: [string, string][]; rules: DefenseRule[]; words: Partial<ModuleConfig> }): void {
+  reconfigure(c: { headers: [string, string][]; rules: DefenseRule[]; words: Partial<ModuleConfig>; tls?: tls.SecureContextOptions }): void {
+    // A new certificate or key (a renewal) serves the next handshake; live TLS sessions keep theirs.
+    const context = c.tls && this.secureContext ? tls.createSecureContext(c.tls) : this.secureContext;
     this.moat.setLiveWords(c.words);
+    this.secureContext = context;
     this.host.extraFields = c.headers;
     this.opts.rules = c.rules;
   }

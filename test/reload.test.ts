@@ -3,7 +3,9 @@
 // values, open connections and login sessions survive, a bad config changes nothing, and a quick
 // self-audit of the new config follows. The CLI part edits a real config file under a real child.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { planReload, changedKeys } from '../host/reload.ts';
 import { startFromConfig } from '../host/serve.ts';
 import { parseConfig, validateConfig } from '../host/config.ts';
 import { UserStore } from '../host/auth/users.ts';
+import { generateDevCert } from '../host/cert.ts';
 import { Client, within } from './helpers/raw-http.ts';
 import { testConfig, exchange, send, get, post, field, eventually, tempDir, openedByFile } from './helpers/defense.ts';
 
@@ -121,6 +124,44 @@ describe('Running.reload', () => {
     const again = s.reload(() => s.config);
     expect(again).toMatchObject({ ok: true, plan: { changed: [] } });
   }, 30_000);
+});
+
+describe('TLS certificate renewal', () => {
+  it('serves a renewed certificate (same paths) from the next handshake; a key that does not match is refused', async () => {
+    const dir = tempDir('moat-reload-tls-');
+    const a = await generateDevCert({ out: join(dir, 'a') }), b = await generateDevCert({ out: join(dir, 'b') });
+    const live = { certificate: join(dir, 'live.crt'), key: join(dir, 'live.key') };
+    copyFileSync(a.certPath, live.certificate);
+    copyFileSync(a.keyPath, live.key);
+    const cfg = () => testConfig({ web: { routes: [STATUS] }, tls: live }, { listen: ['https://127.0.0.1:0'] });
+    const s = await startFromConfig(cfg());
+    servers.push(s);
+    const port = s.server.port;
+    const peer = () => new Promise<{ fingerprint: string; status: string }>((resolve, reject) => {
+      const sock = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        const fingerprint = sock.getPeerCertificate().fingerprint256;
+        sock.write('GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+        let got = '';
+        sock.on('data', (d) => { got += d; });
+        sock.on('end', () => resolve({ fingerprint, status: got.slice(0, 12) }));
+      });
+      sock.on('error', reject);
+      track.push(sock);
+    });
+    const fp = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
+    expect(await peer()).toEqual({ fingerprint: fp(a.certPath), status: 'HTTP/1.1 200' });
+
+    copyFileSync(b.certPath, live.certificate);                 // a key that does not match the certificate
+    const refused = s.reload(cfg);
+    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/^tls\.key: .* does not match the certificate/) });
+    expect((await peer()).fingerprint).toBe(fp(a.certPath));
+
+    copyFileSync(b.keyPath, live.key);                           // the renewal, complete
+    const r = s.reload(cfg);
+    expect(r).toMatchObject({ ok: true, plan: { live: ['tls.certificate (file contents)'], restart: [] } });
+    expect(await peer()).toEqual({ fingerprint: fp(b.certPath), status: 'HTTP/1.1 200' });
+    expect(s.reload(cfg)).toMatchObject({ ok: true, plan: { changed: [] } });   // nothing new: nothing applied
+  });
 });
 
 describe('moat serve --config FILE', () => {
