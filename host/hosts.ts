@@ -12,16 +12,16 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { AppRequest, Handler, ListenSpec } from './types.ts';
 import { errorReply } from './routes.ts';
+import { splitAuthority } from './authority.ts';
 
 const REFRESH_MS = 10_000;
 
-/** The host part of a Host value or authority, in the form entries use: lower case, no port, no trailing dot, IPv6 in brackets. */
+/**
+ * The host part of a Host value or authority, in the form entries use: lower case, no port, no
+ * trailing dot, IPv6 in brackets; '' (matching no entry) when it is not a plain authority.
+ */
 export function hostName(authority: string): string {
-  let h = authority.trim().toLowerCase();
-  const at = h.lastIndexOf('@');
-  if (at >= 0) h = h.slice(at + 1);
-  if (h.startsWith('[')) h = h.slice(0, h.indexOf(']') + 1);
-  else if (h.includes(':')) h = h.slice(0, h.lastIndexOf(':'));
+  const h = splitAuthority(authority)?.host ?? '';
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 

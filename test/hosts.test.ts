@@ -12,11 +12,12 @@ import { testConfig, exchange, openedByFile } from './helpers/defense.ts';
 const { track, servers } = openedByFile();
 
 describe('host names', () => {
-  it('takes the host of a Host value: lower case, no port, no userinfo, no trailing dot, IPv6 in brackets', () => {
+  it('takes the host of a Host value: lower case, no port, no trailing dot, IPv6 in brackets; nothing from a non-plain authority', () => {
     expect(hostName('Device.Example:8080')).toBe('device.example');
     expect(hostName('device.example.')).toBe('device.example');
     expect(hostName('[::1]:80')).toBe('[::1]');
-    expect(hostName('u@a.b:1')).toBe('a.b');
+    expect(hostName('u@a.b:1')).toBe('');                      // userinfo: not a plain authority, matches no entry
+    expect(hostName('a.example:99999')).toBe('');
     expect(hostName('192.168.1.20')).toBe('192.168.1.20');
   });
 

@@ -5,6 +5,7 @@
 // that another origin's page cannot set. Bearer-token clients carry no ambient credential, so the
 // token check does not apply to them.
 import { timingSafeEqual } from 'node:crypto';
+import { splitAuthority } from '../authority.ts';
 
 export type CsrfProblem = 'cross_site' | 'origin_mismatch' | 'csrf_token';
 
@@ -27,35 +28,11 @@ export function isUnsafeMethod(method: string): boolean {
   return !SAFE_METHODS.has(method);
 }
 
-/**
- * `host[:port]` lower-cased with the scheme's default port dropped, or null when it is not a
- * plain authority (userinfo, path, bad port), which then matches nothing.
- */
+/** `host[:port]` with the scheme's default port dropped, or null when it is not a plain authority. */
 function normalAuthority(scheme: string, authority: string): string | null {
-  const a = authority.toLowerCase();
-  let host: string, port: string;
-  if (a.startsWith('[')) {
-    const close = a.indexOf(']');
-    if (close < 0) return null;
-    host = a.slice(0, close + 1);
-    const rest = a.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) return null;
-    port = rest.slice(1);
-  } else {
-    const colon = a.lastIndexOf(':');
-    host = colon < 0 ? a : a.slice(0, colon);
-    port = colon < 0 ? '' : a.slice(colon + 1);
-    if (host.includes(':')) return null;
-  }
-  if (host === '' || /[\s/?#@]/.test(host)) return null;
-  if (port !== '') {
-    if (!/^[0-9]{1,5}$/.test(port)) return null;
-    const n = Number(port);
-    if (n > 65535) return null;
-    port = String(n);
-  }
-  if (port === '' || port === DEFAULT_PORT[scheme]) return host;
-  return `${host}:${port}`;
+  const a = splitAuthority(authority);
+  if (!a) return null;
+  return a.port === '' || a.port === DEFAULT_PORT[scheme] ? a.host : `${a.host}:${a.port}`;
 }
 
 function sameOrigin(origin: string, scheme: 'http' | 'https', hostHeader: string | undefined): boolean {
