@@ -52,11 +52,10 @@ export class AuditDesk {
     const what = [profile, probe, route].filter((x) => typeof x === 'string').join(' ');
     const refused = call.deny(profile === 'full' ? 'admin' : 'operator', 'audit.run', what);
     if (refused) return refused;
-    const known = this.audit.catalog?.() ?? [];
-    if (probe === null || route === null
-      || (probe !== undefined && !known.some((p) => p.id === probe && p.profiles.includes(profile)))
-      || (route !== undefined && !this.routes().includes(route))) {
-      const bad = probe === null || (probe !== undefined && !known.some((p) => p.id === probe && p.profiles.includes(profile))) ? 'unknown probe' : 'unknown route';
+    const badProbe = probe === null || (probe !== undefined && !(this.audit.catalog?.() ?? []).some((p) => p.id === probe && p.profiles.includes(profile)));
+    const badRoute = route === null || (route !== undefined && !this.routes().includes(route));
+    if (badProbe || badRoute || probe === null || route === null) {     // the nulls again only narrow the types below
+      const bad = badProbe ? 'unknown probe' : 'unknown route';
       call.record('audit.run', 'failed', what, { reason: bad });
       return problem(400, `${bad}: "probe" must be a probe of the ${profile} profile (GET audit → catalog), "route" a configured route's match (GET audit → routes)`);
     }
