@@ -23,6 +23,9 @@ interface AuditView {
 }
 
 const RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+/** The columns of both findings tables (the last run's and the last check's), and a finding's row in them. */
+const COLUMNS = ['Severity', 'Finding', 'Target', 'Status'];
+const row = (f: Finding) => [severity(f.severity), f.title, h('code', {}, f.target), f.status];
 
 export const auditPage: Page = {
   id: 'audit', title: 'Self-audit', need: 'viewer',
@@ -92,8 +95,7 @@ export const auditPage: Page = {
       checkResult.append(h('h2', { id: 'check-heading' }, 'Last check'),
         h('p', { id: 'check-summary' }, `${scope}: ${c.findings.length} finding${c.findings.length === 1 ? '' : 's'}`,
           c.finishedAt ? h('span', {}, ', run by ', c.actor ?? 'unknown', ', finished ', time(c.finishedAt)) : '', c.aborted ? ` (aborted: ${c.aborted})` : '', '.'),
-        table('Findings of the last check', ['Severity', 'Finding', 'Target', 'Status'],
-          c.findings.map((f) => [severity(f.severity), f.title, h('code', {}, f.target), f.status]), { id: 'check-findings', empty: 'No findings.' }));
+        table('Findings of the last check', COLUMNS, c.findings.map(row), { id: 'check-findings', empty: 'No findings.' }));
     };
     ctx.root.append(controls, checkForm, status, err, progress, summary, findings, checkResult);
 
@@ -150,9 +152,7 @@ export const auditPage: Page = {
     const drawFindings = (list: Finding[]) => {
       clear(findings);
       const sorted = list.slice().sort((a, b) => (RANK[a.severity] ?? 9) - (RANK[b.severity] ?? 9));
-      findings.append(table('Findings, worst first', ['Severity', 'Finding', 'Target', 'Status'],
-        sorted.map((f) => [severity(f.severity), f.title, h('code', {}, f.target), f.status]),
-        { id: 'findings', empty: 'No findings.', more: sorted.map(details) }));
+      findings.append(table('Findings, worst first', COLUMNS, sorted.map(row), { id: 'findings', empty: 'No findings.', more: sorted.map(details) }));
     };
 
     const details = (f: Finding): HTMLElement => {
