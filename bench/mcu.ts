@@ -1,15 +1,21 @@
-// Interpreters: x86 instructions per request of the module inside wasm3 and WAMR fast/classic,
-// counted by callgrind with the slope method (boards/scripts/callgrind.mjs does the counting).
+// Interpreters: x86 instructions and wall time per request of the module, and of the baseline
+// (undici's llhttp Wasm build, boards/baseline/llhttp_run.c), inside wasm3 and WAMR fast/classic,
+// counted by callgrind with the slope method in the same run (boards/scripts/callgrind.mjs).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const CALLGRIND = fileURLToPath(new URL('../boards/scripts/callgrind.mjs', import.meta.url));
 
-export interface EngineRow { engine: string; parse: number; parseAndRespond: number; oneOff: number; n: number; requests: number }
+export interface EngineRow {
+  subject: 'moat' | 'llhttp'; engine: string;
+  /** null: not counted (llhttp in WAMR classic outside --full: 3.8 G instructions per request). */
+  parse: number | null; parseAndRespond: number | null; oneOff: number; nsParse: number; n: number; requests: number;
+}
 
 export function interpreters(full = false): { available: boolean; reason: string; rows: EngineRow[] } {
-  const r = spawnSync(process.execPath, [CALLGRIND, '--json', '--n', full ? '400' : '100'], { encoding: 'utf8', timeout: 600_000 });
+  const args = [CALLGRIND, '--json', '--n', full ? '400' : '100', ...(full ? ['--classic-baseline'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 1_200_000 });
   if (r.status !== 0) return { available: false, reason: `callgrind run failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`, rows: [] };
   return { available: true, reason: '', rows: JSON.parse(r.stdout) as EngineRow[] };
 }
@@ -23,4 +29,13 @@ export function mcu(): { available: boolean; reason: string; result?: Record<str
   const r = spawnSync(process.execPath, [QEMU_ICOUNT], { encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) return { available: false, reason: `qemu run failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}` };
   return { available: true, reason: '', result: JSON.parse(readFileSync(CORTEX_JSON, 'utf8')) };
+}
+
+// The baseline on the same emulated board: llhttp's Wasm build inside wasm3 (boards/scripts/baseline-cortex-m.mjs).
+const BASELINE_CM = fileURLToPath(new URL('../boards/scripts/baseline-cortex-m.mjs', import.meta.url));
+
+export function mcuBaseline(): { available: boolean; reason: string; result?: Record<string, unknown> } {
+  const r = spawnSync(process.execPath, [BASELINE_CM], { encoding: 'utf8', timeout: 900_000 });
+  if (r.status !== 0) return { available: false, reason: `qemu run of llhttp failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}` };
+  return { available: true, reason: '', result: JSON.parse(r.stdout) };
 }

@@ -11,7 +11,7 @@ import { footprint } from './footprint.ts';
 import { throughput, type ThroughputOptions, type ThroughputResult } from './throughput.ts';
 import type { LatencyOptions, LatencyResult } from './latency.ts';
 import type { MemoryRun } from './memory.ts';
-import { interpreters, mcu } from './mcu.ts';
+import { interpreters, mcu, mcuBaseline } from './mcu.ts';
 import { auditBench, type AuditOptions } from './audit.ts';
 import { dashboardBench, type DashboardOptions } from './dashboard.ts';
 import { childResult, machine, packageVersion, progress, stat, ROOT, type Stat } from './lib.ts';
@@ -105,6 +105,8 @@ if (want('interpreters')) {
 if (want('mcu')) {
   progress('mcu: Thumb instruction counts on the emulated Cortex-M4 (qemu + TCG plugin)');
   results.mcu = mcu();
+  progress('mcu: the baseline, llhttp\'s Wasm build in wasm3 on the same board');
+  results.mcuBaseline = mcuBaseline();
 }
 results.elapsedSeconds = Math.round((Date.now() - t0) / 1000);
 

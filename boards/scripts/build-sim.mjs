@@ -35,7 +35,7 @@ export const WAMR_CMAKE = ['-DCMAKE_BUILD_TYPE=Release', '-DCMAKE_C_FLAGS=-O2 -g
 
 export function simPath(engine) { return join(BIN, `moat-sim-${engine}`); }
 
-function hashFiles(h, files) {
+export function hashFiles(h, files) {
   for (const f of files.sort()) { h.update(f.slice(ROOT.length)); h.update(readFileSync(f)); }
 }
 
@@ -53,7 +53,7 @@ function upToDate(engine, stamp) {
   return existsSync(bin) && existsSync(`${bin}.stamp`) && readFileSync(`${bin}.stamp`, 'utf8') === stamp;
 }
 
-function runAsync(cmd, args, opts = {}) {
+export function runAsync(cmd, args, opts = {}) {
   return new Promise((res, rej) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
     let outText = '';
@@ -64,12 +64,12 @@ function runAsync(cmd, args, opts = {}) {
   });
 }
 
-async function pool(jobs, n) {
+export async function pool(jobs, n) {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, async () => { while (next < jobs.length) await jobs[next++](); }));
 }
 
-function cc() { return process.env.CC || 'cc'; }
+export function cc() { return process.env.CC || 'cc'; }
 
 async function buildWasm3(src, out) {
   const obj = join(ENGINES, 'build', 'wasm3');

@@ -3,15 +3,21 @@
 // simulator, counted by valgrind's callgrind (slope method: runs of N and 2N iterations over the
 // request mix in bench/mix/, per request = difference / (N x requests in the mix); the run with 0
 // iterations gives the one-off cost: process start + module load/compile + init + one open).
+// The baseline, undici's llhttp Wasm build in the same interpreters (boards/baseline/llhttp_run.c,
+// no-op callbacks), is counted the same way in the same run (--no-baseline skips it). WAMR classic
+// spends ~0.5 s (3.8 G instructions) per llhttp request, so its slope comes from runs of 0 and 1 mix
+// and is counted only with --classic-baseline; without it that row has the wall time only.
+// Wall time: the same binaries run natively at N and 2N (median of 3 slopes), ns per request.
 // A benchmark, not a test: prints a table (and JSON with --json).
 //
-//   node boards/scripts/callgrind.mjs [--n 200] [--json] [engine ...]
+//   node boards/scripts/callgrind.mjs [--n 200] [--json] [--no-baseline] [--classic-baseline] [engine ...]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './fetch-engines.mjs';
 import { SIM_ENGINES, buildSims } from './build-sim.mjs';
+import { buildBaselines } from './build-baseline.mjs';
 
 const args = process.argv.slice(2);
 const nAt = args.indexOf('--n');
@@ -22,11 +28,11 @@ const MIX = join(ROOT, 'bench', 'mix');
 const files = readdirSync(MIX).filter((f) => f.endsWith('.http')).sort().map((f) => join(MIX, f));
 const WASM = join(ROOT, 'build', 'moat.wasm');
 
-function instructions(bin, iterations, mode) {
+function instructions(bin, wasm, iterations, mode) {
   const dir = mkdtempSync(join(tmpdir(), 'moat-cg-'));
   const out = join(dir, 'cg.out');
   try {
-    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, bin, WASM, mode, String(iterations), ...files], { encoding: 'utf8' });
+    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, bin, wasm, mode, String(iterations), ...files], { encoding: 'utf8' });
     if (r.error) throw new Error(`valgrind: ${r.error.message}`);
     if (r.status !== 0) throw new Error(`valgrind ${bin} failed (${r.status}):\n${r.stderr.slice(-2000)}`);
     const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(out, 'utf8'));
@@ -37,18 +43,49 @@ function instructions(bin, iterations, mode) {
   }
 }
 
-const paths = await buildSims(engines.length ? engines : SIM_ENGINES, { log: (m) => process.stderr.write(`engines: ${m}\n`) });
+/** Native run time in ns (the process, start-up included: the slope cancels it). */
+function wall(bin, wasm, iterations, mode) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(bin, [wasm, mode, String(iterations), ...files], { encoding: 'utf8' });
+  const ns = Number(process.hrtime.bigint() - t0);
+  if (r.status !== 0) throw new Error(`${bin} failed (${r.status}):\n${(r.stderr || String(r.error)).slice(-2000)}`);
+  return ns;
+}
+
+function wallPerRequest(bin, wasm, n, mode) {
+  const slopes = [];
+  for (let k = 0; k < 3; k++) slopes.push((wall(bin, wasm, 2 * n, mode) - wall(bin, wasm, n, mode)) / (n * files.length));
+  return Math.round(slopes.sort((a, b) => a - b)[1]);
+}
+
+const wanted = engines.length ? engines : SIM_ENGINES;
+const log = (m) => process.stderr.write(`engines: ${m}\n`);
+const paths = await buildSims(wanted, { log });
 const rows = [];
 for (const [engine, bin] of Object.entries(paths)) {
-  process.stderr.write(`callgrind: ${engine} ...\n`);
-  const zero = instructions(bin, 0, '--bench');
-  const slope = (mode) => Math.round((instructions(bin, 2 * N, mode) - instructions(bin, N, mode)) / (N * files.length));
-  rows.push({ engine, parse: slope('--bench-parse'), parseAndRespond: slope('--bench'), oneOff: zero, n: N, requests: files.length });
+  process.stderr.write(`callgrind: moat in ${engine} ...\n`);
+  const zero = instructions(bin, WASM, 0, '--bench');
+  const slope = (mode) => Math.round((instructions(bin, WASM, 2 * N, mode) - instructions(bin, WASM, N, mode)) / (N * files.length));
+  rows.push({ subject: 'moat', engine, parse: slope('--bench-parse'), parseAndRespond: slope('--bench'), oneOff: zero,
+    nsParse: wallPerRequest(bin, WASM, 10 * N, '--bench-parse'), n: N, requests: files.length });
+}
+if (!args.includes('--no-baseline')) {
+  const { wasm, paths: base } = await buildBaselines(wanted, { log });
+  for (const [engine, bin] of Object.entries(base)) {
+    process.stderr.write(`callgrind: llhttp in ${engine} ...\n`);
+    const classic = engine === 'wamr-classic';
+    const zero = instructions(bin, wasm, 0, '--bench');
+    const n = classic ? 1 : N;
+    const parse = !classic ? Math.round((instructions(bin, wasm, 2 * N, '--bench') - instructions(bin, wasm, N, '--bench')) / (N * files.length))
+      : args.includes('--classic-baseline') ? Math.round((instructions(bin, wasm, 1, '--bench') - zero) / files.length) : null;
+    rows.push({ subject: 'llhttp', engine, parse, parseAndRespond: null, oneOff: zero,
+      nsParse: wallPerRequest(bin, wasm, classic ? 1 : 10 * N, '--bench'), n, requests: files.length });
+  }
 }
 if (json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
 else {
   process.stdout.write(`x86 instructions (callgrind Ir), request mix ${files.map((f) => f.split('/').pop()).join(' ')}, N=${N}/${2 * N}\n`);
-  process.stdout.write('| engine | per request: feed (parse) | per request: feed + respond | one-off: start + load + init |\n|---|---:|---:|---:|\n');
-  const f = (n) => n.toLocaleString('en');
-  for (const r of rows) process.stdout.write(`| ${r.engine} | ${f(r.parse)} | ${f(r.parseAndRespond)} | ${f(r.oneOff)} |\n`);
+  process.stdout.write('| parser | engine | per request: feed (parse) | per request: feed + respond | one-off: start + load + init | wall ns per request (parse) |\n|---|---|---:|---:|---:|---:|\n');
+  const f = (n) => n == null ? '—' : n.toLocaleString('en');
+  for (const r of rows) process.stdout.write(`| ${r.subject} | ${r.engine} | ${f(r.parse)} | ${f(r.parseAndRespond)} | ${f(r.oneOff)} | ${f(r.nsParse)} |\n`);
 }
