@@ -9,6 +9,14 @@
  *                                    keep-alive connection, answering each with 200 (instruction counts)
  *   moat-cm.elf --bench-parse N F... the same without respond() (parsing only)
  *   moat-cm.elf --noop F...          reads the files and exits (start-up baseline for --bench)
+ *   moat-cm.elf --ram N P F...       the 8-connection RAM run on the board config (moat_config_board,
+ *                                    boards/configs/stm32f4-8.json5): opens 8 connections and, N times,
+ *                                    gives each one a request (file (k + round) mod count) in P-byte
+ *                                    pieces round-robin, so all 8 are mid-request at once, then the
+ *                                    last piece of each and respond(200); one JSON line per feed and
+ *                                    per response (format at ram() below)
+ *   moat-cm.elf [--memory-limit B] --compile-all ...   compiles every function at load (probe.c)
+ *                                    instead of on first call: the heap peak whatever requests come
  *   moat-cm.elf --memory-limit BYTES ...   any of the above with this cap on linear memory (0 = the
  *                                    full page); default MOAT_MEMORY_LIMIT, which build-cortex-m.mjs
  *                                    sets to the default config's high-water mark rounded up to 1 KiB
@@ -24,22 +32,35 @@
  *    "error":null|{"status":S|null,"code":C}}
  * where H is lowercase hex of the bytes and C is the module's error code (-1: input ended inside a
  * request). {"i":N,"mode":M,"init":-46} when init() refuses the config. At the end, on stderr:
- * "# heap peak P of H bytes, stack S bytes" (malloc break high-water; C stack below main's frame).
+ * "# heap peak P of H bytes, stack S bytes, value stack V of W bytes" (malloc break high-water; C
+ * stack below main's frame; wasm3's value stack, painted by probe.c) and "# heap in use: ..." (where
+ * the heap went: probe.c's figures after each load step and at exit).
  * Exit status: 0, 1 (bad input / trap / buffer overflow), 100+ (a CPU fault: startup.c).
  */
 #include "moat_engine.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern const unsigned char moat_wasm[];
 extern const unsigned int moat_wasm_len;
 extern const unsigned char moat_config[256];
+extern const unsigned char moat_config_board[256];
 #ifndef MOAT_MEMORY_LIMIT
 #define MOAT_MEMORY_LIMIT 0u
 #endif
+#ifndef MOAT_BOARD_MEMORY_LIMIT
+#define MOAT_BOARD_MEMORY_LIMIT 0u
+#endif
 uint32_t moat_heap_peak(void);
 uint32_t moat_heap_size(void);
+uint32_t moat_probe_value_stack(void);
+uint32_t moat_probe_value_stack_size(void);
+uint32_t moat_probe_in_use(int step);
+uint32_t moat_probe_code_pages(uint32_t *count, uint32_t *filled);
+const char *moat_probe_compile_all(void);
 
 /* ---- the driver's scratch memory: not firmware RAM (.bss.harness: the linker
  * script puts it in its own NOLOAD section, not cleared by crt0) --------- */
@@ -68,6 +89,7 @@ static void put(const char *s) {
   line_len += n;
 }
 static void put_u(long v) { char b[16]; snprintf(b, sizeof b, "%ld", v); put(b); }
+static void put_u32(uint32_t v) { char b[16]; snprintf(b, sizeof b, "%lu", (unsigned long)v); put(b); }
 static void put_hex(const uint8_t *p, uint32_t n) {
   static const char d[] = "0123456789abcdef";
   if (line_len + 2 * (size_t)n + 2 >= LINE_MAX) die("output line too long");
@@ -301,15 +323,18 @@ static int conformance(const char *path) {
 }
 
 /* ---- --bench / --noop ---------------------------------------------------------------------- */
+/* open/read (librdimon's semihosting calls), not stdio: fopen would malloc a FILE block and a buffer
+ * from the firmware heap this image measures. */
 static int load_files(int nfiles, char **files, uint8_t **req, uint32_t *len) {
   uint32_t used = 0;
   for (int i = 0; i < nfiles; i++) {
-    FILE *f = fopen(files[i], "rb");
-    if (!f) { fprintf(stderr, "moat-cm: cannot open %s\n", files[i]); return -1; }
+    int fd = open(files[i], O_RDONLY);
+    if (fd < 0) { fprintf(stderr, "moat-cm: cannot open %s\n", files[i]); return -1; }
     req[i] = raw + used;
-    len[i] = (uint32_t)fread(raw + used, 1, RAW_MAX - used, f);
+    len[i] = 0;
+    for (int n; (n = read(fd, raw + used + len[i], RAW_MAX - used - len[i])) > 0; ) len[i] += (uint32_t)n;
     used += len[i];
-    fclose(f);
+    close(fd);
   }
   return 0;
 }
@@ -343,6 +368,102 @@ static int bench(long iterations, int respond, int nfiles, char **files) {
   return 0;
 }
 
+/* ---- --ram: 8 connections mid-request at once ------------------------------------------------
+ * Each piece is fed like a firmware feeds a socket read (boards/README.md "Feeding it"): the
+ * connection's retained token, then the new bytes, into the shared window. Lines:
+ *   {"c":K,"n":ROUND,"r":[the 10 result words],"s":[[kind,field,"hex"],...]}   after each feed
+ *   {"c":K,"n":ROUND,"head":"hex"}                                                after respond(200)
+ * test/cortex-m.test.ts replays the same plan on V8 and requires the same lines. */
+#define RAM_CONNS 8
+static HARNESS uint8_t ram_kept[RAM_CONNS][65536];   /* a firmware's per-connection token buffer */
+
+static void ram_line(int k, long round, const uint32_t r[MOAT_R_WORDS]) {
+  int32_t in = moat_input_ptr(M);
+  check(in);
+  line_len = 0;
+  put("{\"c\":"); put_u(k); put(",\"n\":"); put_u(round); put(",\"r\":[");
+  for (int i = 0; i < MOAT_R_WORDS; i++) { if (i) put(","); put_u32(r[i]); }
+  put("],\"s\":[");
+  for (uint32_t i = 0; i < r[MOAT_R_SPANS]; i++) {
+    uint16_t sp[4];
+    if (moat_span(M, i, sp)) die("span record outside memory");
+    const uint8_t *p = moat_ptr(M, (uint32_t)in + sp[2], sp[3]);
+    if (!p) die("span outside memory");
+    put(i ? ",[" : "["); put_u(sp[0]); put(","); put_u(sp[1]); put(","); put_hex(p, sp[3]); put("]");
+  }
+  put("]}\n");
+  fwrite(line, 1, line_len, stdout);
+}
+
+/* Feeds n more bytes of `req` to connection k; returns 1 when its request is complete. */
+static int ram_feed(int k, long round, int32_t slot, const uint8_t *p, uint32_t n, uint32_t *kept, uint32_t now) {
+  uint32_t r[MOAT_R_WORDS], to = kept[k] + n, from = 0;
+  if (moat_write_window(M, 0, ram_kept[k], kept[k]) || moat_write_window(M, kept[k], p, n)) die("window overflow");
+  for (;;) {
+    check(moat_feed(M, (uint32_t)slot, from, to, now));
+    if (moat_result(M, r)) die("result outside memory");
+    ram_line(k, round, r);
+    if (r[MOAT_R_VERDICT] & (MOAT_ERROR | MOAT_CLOSE)) die("a request of the --ram run was refused");
+    if (r[MOAT_R_VERDICT] & MOAT_DONE) {
+      if (r[MOAT_R_CONSUMED] != to) die("bytes after a request in the --ram run");
+      kept[k] = 0;
+      return 1;
+    }
+    if (r[MOAT_R_CONSUMED] < to && r[MOAT_R_VERDICT] != MOAT_NEED_MORE) { from = r[MOAT_R_CONSUMED]; continue; }
+    uint32_t keep = to - r[MOAT_R_KEEP];
+    const uint8_t *rest = moat_ptr(M, (uint32_t)moat_input_ptr(M) + r[MOAT_R_KEEP], keep);
+    if (!rest || keep > sizeof ram_kept[k]) die("retained token outside the window");
+    memmove(ram_kept[k], rest, keep);
+    kept[k] = keep;
+    return 0;
+  }
+}
+
+static int ram(long rounds, uint32_t piece, int nfiles, char **files) {
+  uint8_t *req[16];
+  uint32_t len[16], at[RAM_CONNS], kept[RAM_CONNS] = { 0 };
+  int32_t slot[RAM_CONNS];
+  if (nfiles < 1 || piece < 1) die("--ram N PIECE FILE...");
+  if (nfiles > 16) nfiles = 16;
+  if (load_files(nfiles, files, req, len)) return 1;
+  int32_t cp = moat_config_ptr(M);
+  if (cp < 0 || moat_write(M, (uint32_t)cp, moat_config_board, MOAT_CONFIG_BYTES)) die("config outside memory");
+  int32_t hw = moat_init(M);
+  if (hw < 0) { fprintf(stderr, "moat-cm: init: %ld %s\n", (long)hw, moat_error(M)); return 1; }
+  for (int k = 0; k < RAM_CONNS; k++) {
+    slot[k] = moat_open(M, (uint32_t)k + 1, 0, 0);
+    if (slot[k] < 0) die("open failed");
+  }
+  for (long n = 0; n < rounds; n++) {
+    uint32_t now = (uint32_t)n * 100;
+    int more = 1;
+    for (int k = 0; k < RAM_CONNS; k++) at[k] = 0;
+    while (more) {
+      more = 0;
+      for (int k = 0; k < RAM_CONNS; k++) {
+        int f = (int)((k + n) % nfiles);
+        if (len[f] - at[k] <= piece) continue;
+        if (ram_feed(k, n, slot[k], req[f] + at[k], piece, kept, now)) die("a request ended before its last piece");
+        at[k] += piece; more = 1;
+      }
+    }
+    for (int k = 0; k < RAM_CONNS; k++) {
+      int f = (int)((k + n) % nfiles);
+      if (!ram_feed(k, n, slot[k], req[f] + at[k], len[f] - at[k], kept, now)) die("a request did not end with its last piece");
+      int32_t head = moat_respond(M, (uint32_t)slot[k], 200, 0, 0, 0, now);
+      check(head);
+      const uint8_t *h = head > 0 ? moat_ptr(M, (uint32_t)moat_out_ptr(M), (uint32_t)head) : NULL;
+      if (!h) die("respond failed");
+      line_len = 0;
+      put("{\"c\":"); put_u(k); put(",\"n\":"); put_u(n); put(",\"head\":"); put_hex(h, (uint32_t)head); put("}\n");
+      fwrite(line, 1, line_len, stdout);
+    }
+    check(moat_tick(M, now, 0));
+  }
+  for (int k = 0; k < RAM_CONNS; k++) check(moat_close(M, (uint32_t)slot[k]));
+  return 0;
+}
+
 /* ---- C stack high-water: paint below main's frame, scan at exit ----------------------------- */
 #define PAINT_BYTES (48u * 1024)
 #define PAINT 0xA5A5A5A5u
@@ -363,20 +484,28 @@ static uint32_t memory_limit = MOAT_MEMORY_LIMIT;
 
 static int run(int argc, char **argv) {
   char err[160] = "";
+  int capped = 0;
   if (argc >= 3 && strcmp(argv[1], "--memory-limit") == 0) {
     memory_limit = (uint32_t)strtoul(argv[2], NULL, 10);
-    argv[2] = argv[0]; argv += 2; argc -= 2;
+    argv[2] = argv[0]; argv += 2; argc -= 2; capped = 1;
   }
+  int compile_all = argc >= 2 && strcmp(argv[1], "--compile-all") == 0;
+  if (compile_all) { argv[1] = argv[0]; argv++; argc--; }
+  int ram_mode = argc >= 4 && strcmp(argv[1], "--ram") == 0;
+  if (ram_mode && !capped) memory_limit = MOAT_BOARD_MEMORY_LIMIT;
   if (argc >= 2 && strcmp(argv[1], "--noop") == 0) {
     uint8_t *req[16]; uint32_t len[16];
     return load_files(argc - 2 > 16 ? 16 : argc - 2, argv + 2, req, len) ? 1 : 0;
   }
   M = moat_load_capped(moat_wasm, moat_wasm_len, memory_limit, err, sizeof err);
   if (!M) { fprintf(stderr, "moat-cm: %s\n", err); return 1; }
+  const char *why = compile_all ? moat_probe_compile_all() : NULL;
+  if (why) { fprintf(stderr, "moat-cm: compile: %s\n", why); return 1; }
   if (argc >= 3 && strcmp(argv[1], "--bench") == 0) return bench(atol(argv[2]), 1, argc - 3, argv + 3);
   if (argc >= 3 && strcmp(argv[1], "--bench-parse") == 0) return bench(atol(argv[2]), 0, argc - 3, argv + 3);
+  if (ram_mode) return ram(atol(argv[2]), (uint32_t)strtoul(argv[3], NULL, 10), argc - 4, argv + 4);
   if (argc == 2) return conformance(argv[1]);
-  fprintf(stderr, "usage: moat-cm CASES.bin | --bench N FILE... | --bench-parse N FILE... | --noop FILE...\n");
+  fprintf(stderr, "usage: moat-cm CASES.bin | --bench N FILE... | --bench-parse N FILE... | --ram N PIECE FILE... | --noop FILE...\n");
   return 2;
 }
 
@@ -385,7 +514,12 @@ int main(int argc, char **argv) {
   stack_paint();
   int status = run(argc, argv);
   fflush(stdout);
-  fprintf(stderr, "# %s, memory limit %lu, heap peak %lu of %lu bytes, stack %lu bytes\n", moat_engine_name(),
-    (unsigned long)memory_limit, (unsigned long)moat_heap_peak(), (unsigned long)moat_heap_size(), (unsigned long)stack_used());
+  uint32_t pages, filled, code = moat_probe_code_pages(&pages, &filled);
+  fprintf(stderr, "# %s, memory limit %lu, heap peak %lu of %lu bytes, stack %lu bytes, value stack %lu of %lu bytes\n", moat_engine_name(),
+    (unsigned long)memory_limit, (unsigned long)moat_heap_peak(), (unsigned long)moat_heap_size(), (unsigned long)stack_used(),
+    (unsigned long)moat_probe_value_stack(), (unsigned long)moat_probe_value_stack_size());
+  fprintf(stderr, "# heap in use: before runtime %lu, runtime %lu, parsed %lu, loaded %lu, at exit %lu; code pages %lu, %lu bytes (%lu filled)\n",
+    (unsigned long)moat_probe_in_use(0), (unsigned long)moat_probe_in_use(1), (unsigned long)moat_probe_in_use(2),
+    (unsigned long)moat_probe_in_use(3), (unsigned long)moat_probe_in_use(-1), (unsigned long)pages, (unsigned long)code, (unsigned long)filled);
   return status;
 }

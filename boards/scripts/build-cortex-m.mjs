@@ -29,19 +29,51 @@ export const OUT = join(ROOT, '.cache', 'cortex-m');
 export const ELF = join(OUT, 'moat-cm.elf');
 export const CASES = join(OUT, 'cases.bin');
 export const PLUGIN = join(OUT, 'libicount.so');
+/**
+ * The RAM budget the 8-connection run is held to (issue 5 asks 48 KiB all-in; boards/README.md
+ * "RAM with 8 connections" says why this is what is reached): the heap as a fixed .heap of exactly
+ * this size (ELF_BUDGET), so an overrun is a clean allocation failure, and the C stack high-water.
+ */
+export const RAM_HEAP_BUDGET = 70 * 1024;
+export const RAM_STACK_BUDGET = 3 * 1024;
+export const RAM_TARGET = 48 * 1024;
+export const ELF_BUDGET = join(OUT, 'moat-cm-budget.elf');
+/** The same image with 4 KiB less heap than the budget: must fail cleanly, not fault. */
+export const ELF_SHORT = join(OUT, 'moat-cm-short.elf');
+/** The `--ram` run: rounds of one request per connection, fed in pieces of this many bytes. */
+export const RAM_ROUNDS = 20;
+export const RAM_PIECE = 16;
+export const RAM_CONNECTIONS = 8;
 const CM = join(ROOT, 'boards', 'cortex-m');
 const GLUE = join(ROOT, 'boards', 'glue');
 const WASM = join(ROOT, 'build', 'moat.wasm');
 const CORPUS = join(ROOT, 'test', 'corpus');
 const CONFIG_SRC = join(ROOT, 'host', 'default-config.json5');
+/** The 8-connection board config (issue 5's RAM target): the image's second blob, `--ram`. */
+export const BOARD_CONFIG_SRC = join(ROOT, 'boards', 'configs', 'stm32f4-8.json5');
+/**
+ * The board blob's input window (config word 19). The JSON5 schema has no key for it (host/config.ts
+ * leaves window, spans, events and out at the module's defaults: a 16 KiB window), so the build sets
+ * the word in the compiled blob, as host/inspect.ts does for the corpus. A firmware writes
+ * max(uri, header) retained bytes plus one socket read into the window: 2 KiB + a 1460-byte TCP
+ * segment (the kit's loop reads one MSS at a time), rounded up to 1 KiB.
+ */
+export const BOARD_WINDOW_BYTES = 4096;
+const WINDOW_WORD = 19;
 
 export const CPU = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'];
 export const CFLAGS = [...CPU, '-Os', '-g0', '-std=gnu11', '-ffunction-sections', '-fdata-sections', '-fno-stack-protector', '-Wall'];
 /** wasm3's embedded defaults: the -D flags of the desktop build (build-sim.mjs), at -Os. */
-export const WASM3_DEFINES = WASM3_FLAGS.filter((f) => f.startsWith('-D'));
+export const WASM3_DEFINES = WASM3_FLAGS.filter((f) => f.startsWith('-D') && !f.startsWith('-DMOAT_WASM3_STACK_BYTES='));
+/** wasm3's value stack on the board (glue parameter MOAT_WASM3_STACK_BYTES; the desktop keeps 4 KiB). */
+export const VALUE_STACK_BYTES = 2816;
+/** wasm3 calls whose heap use probe.c records (linker --wrap: wasm3 and the glue stay unchanged). */
+const PROBE_WRAPS = ['m3_NewRuntime', 'm3_ParseModule', 'm3_LoadModule'];
 /** Fixed heap (linker script .heap) and the stack the linker keeps free below the top of RAM. */
 export const HEAP_SIZE = 256 * 1024;
-export const LDFLAGS = [...CPU, '--specs=rdimon.specs', '-Wl,--gc-sections', `-Wl,--defsym=HEAP_SIZE=${HEAP_SIZE}`];
+export const LDFLAGS = [...CPU, '--specs=nano.specs', '--specs=rdimon.specs', '-Wl,--gc-sections', `-Wl,--defsym=HEAP_SIZE=${HEAP_SIZE}`,
+  ...PROBE_WRAPS.map((f) => `-Wl,--wrap=${f}`)];
+/** newlib-nano's malloc: 1.6 KB less heap on the 8-connection run than newlib's (and 28 KB less libc flash). */
 /** The exact emulator command line (../shared/notes/qemu-cortex-m.md): never -nographic. */
 export const QEMU = ['qemu-system-arm', '-M', 'mps2-an386', '-display', 'none', '-serial', 'none', '-monitor', 'none'];
 
@@ -96,7 +128,7 @@ function wasmSource(bytes) {
 
 /** The 256 config bytes of `moat config compile --c` output. */
 function configBytes(configC) {
-  const body = /moat_config\[256\]\s*=\s*\{([^}]*)\}/.exec(configC)[1];
+  const body = /moat_config\w*\[256\]\s*=\s*\{([^}]*)\}/.exec(configC)[1];
   return Buffer.from(body.match(/0x[0-9a-f]{2}/gi).map((h) => parseInt(h, 16)));
 }
 
@@ -126,10 +158,25 @@ export function highWaters(wasm, blob, cases = []) {
   return { base, corpus };
 }
 
-function configSource() {
-  const r = run(process.execPath, [join(ROOT, 'host', 'moat.mjs'), 'config', 'compile', CONFIG_SRC, '--c', '-o', '-']);
+function configSource(src = CONFIG_SRC, symbol = 'moat_config') {
+  const r = run(process.execPath, [join(ROOT, 'host', 'moat.mjs'), 'config', 'compile', src, '--c', '-o', '-']);
   if (!/moat_config\[256\]/.test(r.stdout)) throw new Error(`moat config compile --c printed no moat_config[256]:\n${r.stdout.slice(0, 400)}`);
-  return r.stdout;
+  return r.stdout.replace(/\bmoat_config(?=\[|_len\b)/g, symbol);
+}
+
+/** The board config blob: `moat config compile` of BOARD_CONFIG_SRC with the window word set. */
+export function boardConfigBlob() {
+  const blob = configBytes(configSource(BOARD_CONFIG_SRC));
+  blob.writeUInt32LE(BOARD_WINDOW_BYTES, 4 * WINDOW_WORD);
+  return blob;
+}
+
+function boardConfigSource(blob = boardConfigBlob()) {
+  const rows = [];
+  for (let i = 0; i < blob.length; i += 16) rows.push('  ' + Array.from(blob.subarray(i, i + 16), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ') + ',');
+  return `/* ${BOARD_CONFIG_SRC.slice(ROOT.length + 1)} compiled by \`moat config compile --c\`, word ${WINDOW_WORD} (input window) set to ` +
+    `${BOARD_WINDOW_BYTES}; generated by boards/scripts/build-cortex-m.mjs. */\n` +
+    `const unsigned char moat_config_board[256] = {\n${rows.join('\n')}\n};\n`;
 }
 
 /** Object groups: which part of the image each object belongs to. */
@@ -141,14 +188,15 @@ function parts(wasm3Src, gen) {
     module: [join(gen, 'moat_wasm.c')],
     config: [join(gen, 'moat_config.c')],
     board: c(CM, ['startup.c', 'sbrk.c']),
-    driver: [join(CM, 'main.c')],
+    driver: [join(CM, 'main.c'), join(gen, 'moat_config_board.c')],
+    probe: [join(CM, 'probe.c')],
   };
 }
 
-function flagsFor(part, wasm3Src, memoryLimit) {
+function flagsFor(part, wasm3Src, memory) {
   const f = [...CFLAGS, `-I${GLUE}`];
-  if (part === 'driver') f.push(`-DMOAT_MEMORY_LIMIT=${memoryLimit}u`);
-  if (part === 'interpreter' || part === 'glue') f.push(...WASM3_DEFINES, `-I${wasm3Src}`, '-w');
+  if (part === 'driver') f.push(`-DMOAT_MEMORY_LIMIT=${memory.default_limit}u`, `-DMOAT_BOARD_MEMORY_LIMIT=${memory.board_limit}u`);
+  if (part === 'interpreter' || part === 'glue' || part === 'probe') f.push(...WASM3_DEFINES, `-DMOAT_WASM3_STACK_BYTES=${VALUE_STACK_BYTES}`, `-I${wasm3Src}`, '-w');
   return f;
 }
 
@@ -210,21 +258,25 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
   const wasm = readFileSync(WASM);
   const wasmC = wasmSource(wasm);
   const configC = configSource();
+  const boardC = boardConfigSource();
   const groups = parts(wasm3Src, gen);
   // The image's default cap: the compiled default config's high-water mark rounded up to 1 KiB
   // (the rule of host/fit.ts, MOAT_MEMORY_LIMIT in the kit). The corpus lays larger limits over that
   // config, so runCorpus() passes the cap of the largest of them (--memory-limit).
   const hw = highWaters(wasm, configBytes(configC), loadCases());
-  const memory = { default_high_water: hw.base, default_limit: capOf(hw.base), corpus_high_water: hw.corpus, corpus_limit: capOf(hw.corpus) };
-  const stamp = stampOf(wasm3Src, groups, [wasmC, configC, HEAP_SIZE, memory.default_limit]);
+  const board = highWaters(wasm, configBytes(boardC)).base;
+  const memory = { default_high_water: hw.base, default_limit: capOf(hw.base), corpus_high_water: hw.corpus, corpus_limit: capOf(hw.corpus),
+    board_config: BOARD_CONFIG_SRC.slice(ROOT.length + 1), board_high_water: board, board_limit: capOf(board) };
+  const stamp = stampOf(wasm3Src, groups, [wasmC, configC, boardC, HEAP_SIZE, memory, VALUE_STACK_BYTES]);
   const stampFile = `${ELF}.stamp`;
   let built = false;
-  if (force || !existsSync(ELF) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp || !existsSync(PLUGIN) || !existsSync(join(OUT, 'sizes.json'))) {
+  if (force || !existsSync(ELF) || !existsSync(ELF_BUDGET) || !existsSync(ELF_SHORT) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp || !existsSync(PLUGIN) || !existsSync(join(OUT, 'sizes.json'))) {
     const t0 = Date.now();
     log('building .cache/cortex-m/moat-cm.elf');
     rmSync(stampFile, { force: true });
     writeFileSync(join(gen, 'moat_wasm.c'), wasmC);
     writeFileSync(join(gen, 'moat_config.c'), configC);
+    writeFileSync(join(gen, 'moat_config_board.c'), boardC);
     const objDir = join(OUT, 'obj');
     rmSync(objDir, { recursive: true, force: true });
     const jobs = [], objects = {}, groupOfObj = new Map();
@@ -233,7 +285,7 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
       objects[part] = files.map((f) => join(objDir, part, f.split('/').pop().replace(/\.c$/, '.o')));
       files.forEach((f, i) => {
         groupOfObj.set(objects[part][i], part);
-        jobs.push(() => runAsync('arm-none-eabi-gcc', [...flagsFor(part, wasm3Src, memory.default_limit), '-c', f, '-o', objects[part][i]]));
+        jobs.push(() => runAsync('arm-none-eabi-gcc', [...flagsFor(part, wasm3Src, memory), '-c', f, '-o', objects[part][i]]));
       });
     }
     await pool(jobs, Math.max(1, cpus().length));
@@ -241,6 +293,11 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
     const tmp = `${ELF}.tmp`;
     run('arm-none-eabi-gcc', [...LDFLAGS, '-T', join(CM, 'moat.ld'), `-Wl,-Map=${map}`, '-o', tmp, ...Object.values(objects).flat()]);
     renameSync(tmp, ELF);
+    // The budget variants differ only in the size of the fixed heap (a later --defsym wins).
+    for (const [elf, heap] of [[ELF_BUDGET, RAM_HEAP_BUDGET], [ELF_SHORT, RAM_HEAP_BUDGET - 4096]]) {
+      run('arm-none-eabi-gcc', [...LDFLAGS, `-Wl,--defsym=HEAP_SIZE=${heap}`, '-T', join(CM, 'moat.ld'), '-o', `${elf}.tmp`, ...Object.values(objects).flat()]);
+      renameSync(`${elf}.tmp`, elf);
+    }
     // Sizes per part, as linked (map file) and as compiled (object files).
     const linked = mapSizes(readFileSync(map, 'utf8'), (file) => groupOfObj.get(file) ?? (/\.a\(|\/lib\w*\.a|crt|libgcc/.test(file) ? 'libc' : 'other'));
     const compiled = Object.fromEntries(Object.entries(objects).map(([p, o]) => [p, objectSizes(o)]));
@@ -248,7 +305,8 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
       .map((l) => /^(\.[\w.]+)\s+(\d+)\s+\d+/.exec(l)).filter(Boolean).map((m) => [m[1], Number(m[2])]));
     const sizes = {
       toolchain: run('arm-none-eabi-gcc', ['--version']).stdout.split('\n')[0],
-      cflags: CFLAGS.join(' '), wasm3_defines: WASM3_DEFINES.join(' '), heap_bytes: HEAP_SIZE,
+      cflags: CFLAGS.join(' '), wasm3_defines: WASM3_DEFINES.join(' '), value_stack_bytes: VALUE_STACK_BYTES, heap_bytes: HEAP_SIZE,
+      ldflags: LDFLAGS.join(' '),
       module_bytes: wasm.length,
       memory_limit: memory,
       linked, compiled,
@@ -339,8 +397,47 @@ export function runCorpus({ memoryLimit } = {}) {
   return { lines: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr: r.stderr };
 }
 
+/**
+ * The image's memory lines on stderr (main.c): heap peak, C stack and value-stack high-water marks,
+ * and where the heap went. `breakdown` adds up to heap_peak exactly.
+ */
+export function parseMemory(stderr) {
+  const a = /memory limit (\d+), heap peak (\d+) of (\d+) bytes, stack (\d+) bytes, value stack (\d+) of (\d+) bytes/.exec(stderr);
+  const b = /heap in use: before runtime (\d+), runtime (\d+), parsed (\d+), loaded (\d+), at exit (\d+); code pages (\d+), (\d+) bytes \((\d+) filled\)/.exec(stderr);
+  if (!a || !b) return null;
+  const [limit, peak, heapSize, stack, vUsed, vSize] = a.slice(1).map(Number);
+  const [before, runtime, parsed, loaded, , pages, code, filled] = b.slice(1).map(Number);
+  return {
+    memory_limit: limit, heap_peak: peak, heap_size: heapSize, stack, value_stack: vUsed, value_stack_size: vSize,
+    code_pages: pages, code_filled: filled,
+    breakdown: {
+      before_runtime: before,                  // libc's own allocations, the glue's moat_t, wasm3's environment
+      runtime_and_value_stack: runtime - before,
+      parsed_module: parsed - runtime,          // M3Module, one M3Function per function, types, exports
+      linear_memory: loaded - parsed,           // memoryLimit bytes + wasm3's memory header, globals, table
+      compiled_code: code,                      // wasm3's code pages, filled lazily as functions first run
+      other: peak - loaded - code,              // per-function constant tables, export lookups, malloc chunk headers
+    },
+  };
+}
+
+/**
+ * The 8-connection run (main.c --ram) on the bench mix. `elf`: which link (ELF, ELF_BUDGET,
+ * ELF_SHORT); `compileAll`: every function compiled at load rather than on first call. Returns { status, lines (parsed JSON), memory (parseMemory), stderr }.
+ */
+export function runRam({ elf = ELF, rounds = RAM_ROUNDS, piece = RAM_PIECE, plugin = false, compileAll = false } = {}) {
+  const r = runQemu([...(compileAll ? ['--compile-all'] : []), '--ram', String(rounds), String(piece), ...mixFiles()], { elf, plugin });
+  const lines = r.status === 0 ? r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  return { status: r.status, lines, memory: parseMemory(r.stderr), stderr: r.stderr, icount: r.icount, command: r.command };
+}
+
+/** bench/mix/*.http, relative to the repository (the image opens them over semihosting). */
+export function mixFiles() {
+  return readdirSync(join(ROOT, 'bench', 'mix')).filter((f) => f.endsWith('.http')).sort().map((f) => `bench/mix/${f}`);
+}
+
 export function printSizes(sizes, out = process.stdout) {
-  const rows = ['interpreter', 'glue', 'module', 'config', 'board', 'driver', 'libc', 'other'].filter((k) => sizes.linked[k]);
+  const rows = ['interpreter', 'glue', 'module', 'config', 'board', 'driver', 'probe', 'libc', 'other'].filter((k) => sizes.linked[k]);
   out.write(`cortex-m: sizes as linked (${sizes.toolchain}; -Os, --gc-sections), bytes:\n`);
   out.write('  part          .text   .data    .bss   (as compiled .text/.data/.bss)\n');
   for (const k of rows) {
