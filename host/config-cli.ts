@@ -64,7 +64,7 @@ export function summary(cfg: MoatConfig): string[] {
   return [
     `listen: ${w.listen.map(ep).join(', ')}`,
     `documents: ${w.documents ?? 'none'}`,
-    `limits: connections ${l.connections} (${l.clientConnections} per client), uri ${formatSize(l.uri)}, header ${formatSize(l.header)} / ${l.headers} fields, body ${formatSize(l.body)}, form ${formatSize(l.form)}, upload ${formatSize(l.upload)}`,
+    `limits: connections ${l.connections} (${l.clientConnections} per client), uri ${formatSize(l.uri)}, header ${formatSize(l.header)} / ${l.headers} fields, body ${formatSize(l.body)}, form ${formatSize(l.form)}, upload ${formatSize(l.upload)}; input window ${formatSize(cfg.moat.window)}`,
     `timeouts: parse ${formatDuration(t.parse)}, inactivity ${formatDuration(t.inactivity)}, request ${formatDuration(t.request)}, session ${formatDuration(t.session)}, tls ${formatDuration(t.tls)}`,
     `routes: ${w.routes.map((r) => `${r.match || '/'} ${r.methods?.join('|') ?? 'any'} → ${r.handler}${r.role ? ` (${r.role})` : ''}`).join(', ') || 'none'}`,
     `tls: ${cfg.tls ? `${cfg.tls.certificate}${cfg.tls.hsts ? `, HSTS ${cfg.tls.hsts.maxAge} s` : ''}` : 'off'}; stealth ${cfg.moat.stealth ? 'on' : 'off'}`,

@@ -186,7 +186,9 @@ function build(raw: unknown, baseDir: string, handlers: readonly string[]): Moat
   if (auth.login.failures < 1) fail('auth.login.failures', login.failures, 'must be at least 1');
   if (sessions.sameSite === 'None') fail('web.sessions.sameSite', s.sameSite, '"None" sends the session cookie on cross-site requests; use "Strict" or "Lax"');
 
-  const m = section(root.moat, 'moat', ['stealth', 'defense', 'audit']);
+  const m = section(root.moat, 'moat', ['stealth', 'window', 'defense', 'audit']);
+  const window = parseSize(m.window, 'moat.window');
+  if (window < MIN_WINDOW) fail('moat.window', m.window, `must be at least ${MIN_WINDOW} bytes (a request line and a few fields)`);
   const au = section(m.audit, 'moat.audit', ['schedule', 'state']);
   const cfg: MoatConfig = {
     web: { listen, hosts, documents, index, limits, timeouts, headers, routes, sessions },
@@ -195,6 +197,7 @@ function build(raw: unknown, baseDir: string, handlers: readonly string[]): Moat
     auth,
     moat: {
       stealth: parseBool(m.stealth, 'moat.stealth'),
+      window,
       defense: parseDefense(m.defense, 'moat.defense'),
       audit: { schedule: parseBool(au.schedule, 'moat.audit.schedule'), state: parseFilePath(au.state, 'moat.audit.state', baseDir) },
     },
@@ -514,7 +517,7 @@ function millis(v: number, path: string): number {
 /**
  * The module config words a MoatConfig sets (ABI.md "Config words"). Timeouts are ms with
  * Infinity → NEVER; flags: 1 stealth, 2 HSTS, 4 HSTS includeSubDomains; hsts_max_age in seconds.
- * Words it leaves out (window, spans, events, out) keep the module's defaults.
+ * Words it leaves out (spans, events, out) keep the module's defaults.
  */
 export function toModuleConfig(cfg: MoatConfig): Partial<ModuleConfig> {
   const l = cfg.web.limits, t = cfg.web.timeouts, hsts = cfg.tls?.hsts ?? null;
@@ -530,6 +533,7 @@ export function toModuleConfig(cfg: MoatConfig): Partial<ModuleConfig> {
     client_connections: word(l.clientConnections, 'web.limits.clientConnections'),
     client_requests: word(l.clientRequests, 'web.limits.clientRequests'),
     sessions: word(l.sessions, 'web.limits.sessions'),
+    window_bytes: word(cfg.moat.window, 'moat.window'),
     timeout_parse_ms: millis(t.parse, 'web.timeouts.parse'),
     timeout_inactivity_ms: millis(t.inactivity, 'web.timeouts.inactivity'),
     timeout_request_ms: millis(t.request, 'web.timeouts.request'),
@@ -576,6 +580,9 @@ export function moduleWords(cfg: MoatConfig): ModuleConfig {
   return { ...moduleDefaults(), ...toModuleConfig(cfg) };
 }
 
+/** Smallest input window moat.window accepts: below it no useful request fits a feed. */
+export const MIN_WINDOW = 512;
+
 /** Most connection slots the module's layout takes (assembly/config.ts layout()). */
 export const MAX_CONNECTIONS = 255;
 
@@ -594,7 +601,7 @@ function compile(cfg: MoatConfig, shown: Obj): Uint8Array {
   if (w.slots > MAX_CONNECTIONS) fail('web.limits.connections', shown.connections, `the module holds at most ${MAX_CONNECTIONS} connections`);
   for (const [key, bytes] of [['uri', w.uri_bytes], ['header', w.header_bytes]] as const) {
     if (bytes >= w.window_bytes) {
-      fail(`web.limits.${key}`, shown[key], `must be smaller than the module's ${w.window_bytes}-byte input window (at most ${w.window_bytes - 1} bytes)`);
+      fail(`web.limits.${key}`, shown[key], `must be smaller than the module's ${w.window_bytes}-byte input window, moat.window (at most ${w.window_bytes - 1} bytes)`);
     }
   }
   const blob = encodeConfig(w);
@@ -602,7 +609,11 @@ function compile(cfg: MoatConfig, shown: Obj): Uint8Array {
   m.writeBlob(blob);
   const hw = m.init();
   if (hw < 0) {
-    fail('web.limits', shown, `the module refused these limits (code ${-hw}): its tables (with moat.defense.clients records) do not fit one 64 KiB page`);
+    // A window raised past the default is the likeliest culprit: name the key the user changed.
+    if (w.window_bytes > moduleDefaults().window_bytes) {
+      fail('moat.window', w.window_bytes, `the module refused it (code ${-hw}): an input window this large and its other tables (web.limits.connections slots, moat.defense.clients records) do not fit one 64 KiB page`);
+    }
+    fail('web.limits', shown, `the module refused these limits (code ${-hw}): its tables (with moat.defense.clients records and the moat.window input window) do not fit one 64 KiB page`);
   }
   return blob;
 }

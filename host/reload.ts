@@ -12,7 +12,7 @@ import { toModuleConfig } from './config.ts';
 /** Key paths whose change needs a restart. */
 export const RESTART_KEYS = [
   'web.listen', 'web.sessions', 'web.limits.connections', 'web.limits.sessions', 'web.timeouts.tls',
-  'log', 'moat.defense.clients', 'moat.audit',
+  'log', 'moat.window', 'moat.defense.clients', 'moat.audit',
   'auth.users',     // the path (the dashboard's credentials page edits it); its contents are re-read per request anyway
 ] as const;
 /** The defense rules occupy module words by count: a different count re-lays the client table. */

@@ -55,6 +55,8 @@ export interface MoatConfig {
   };
   moat: {
     stealth: boolean;
+    /** Bytes of the module's input window: the most one feed() sees, and the largest table in its memory. */
+    window: number;
     defense: DefenseConfig;
     /** The self-audit (host/audit): scheduled runs and where finding statuses and waivers are kept. */
     audit: { schedule: boolean; state: string | null };

@@ -43,7 +43,7 @@ describe('moat config check', () => {
     expect(lines[0]).toBe(`${f}: ok`);
     expect(lines).toContain('  listen: http://:9000, http://[::1]:9001');
     expect(lines).toContain('  documents: none');
-    expect(lines).toContain('  limits: connections 8 (10 per client), uri 2K, header 4K / 100 fields, body 16K, form 10K, upload 1M');
+    expect(lines).toContain('  limits: connections 8 (10 per client), uri 2K, header 4K / 100 fields, body 16K, form 10K, upload 1M; input window 16K');
     expect(lines).toContain('  timeouts: parse 5 secs, inactivity 5 mins, request 5 mins, session infinite, tls 10 secs');
     expect(lines).toContain('  routes: none');
     expect(lines).toContain('  tls: off; stealth on');
@@ -62,7 +62,7 @@ describe('moat config check', () => {
     ['an unknown key', '{ web: { limits: { bodyy: 1 } } }', (f) => `${f}: web.limits.bodyy: unknown key`],
     ['https without tls', "{ web: { listen: ['https://:8443'] } }", (f) => `${f}: web.listen[0]: "https://:8443" — https needs the tls section (certificate and key)`],
     ['a limit the module cannot hold', "{ web: { limits: { uri: '16K' } } }",
-      (f) => `${f}: web.limits.uri: "16K" — must be smaller than the module's 16384-byte input window (at most 16383 bytes)`],
+      (f) => `${f}: web.limits.uri: "16K" — must be smaller than the module's 16384-byte input window, moat.window (at most 16383 bytes)`],
     ['a syntax error', '{\n  web: {\n    listen: [http],\n', (f) => `${f}:3:14: invalid character 'h'`],
   ];
   for (const [what, text, message] of BAD) {

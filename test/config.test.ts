@@ -76,8 +76,11 @@ const BAD: [string, unknown, string | (() => string)][] = [
   ['zero connections per client', limits({ clientConnections: 0 }), 'web.limits.clientConnections: 0 — must be at least 1'],
   // limits the module cannot hold
   ['more connections than slots', limits({ connections: 300 }), 'web.limits.connections: 300 — the module holds at most 255 connections'],
-  ['a field section as large as the window', limits({ header: '16K' }), 'web.limits.header: "16K" — must be smaller than the module\'s 16384-byte input window (at most 16383 bytes)'],
-  ['a URI larger than the window', limits({ uri: '20K' }), 'web.limits.uri: "20K" — must be smaller than the module\'s 16384-byte input window (at most 16383 bytes)'],
+  ['a field section as large as the window', limits({ header: '16K' }), 'web.limits.header: "16K" — must be smaller than the module\'s 16384-byte input window, moat.window (at most 16383 bytes)'],
+  ['a URI larger than the window', limits({ uri: '20K' }), 'web.limits.uri: "20K" — must be smaller than the module\'s 16384-byte input window, moat.window (at most 16383 bytes)'],
+  ['a window below the minimum', { moat: { window: 256 } }, 'moat.window: 256 — must be at least 512 bytes (a request line and a few fields)'],
+  ['a window smaller than the URI limit', { moat: { window: '8K' } }, 'web.limits.uri: "8K" — must be smaller than the module\'s 8192-byte input window, moat.window (at most 8191 bytes)'],
+  ['a window the module cannot hold', { moat: { window: '64K' } }, 'moat.window: 65536 — the module refused it (code 46): an input window this large and its other tables (web.limits.connections slots, moat.defense.clients records) do not fit one 64 KiB page'],
   // unknown keys and shapes
   ['an unknown top-level key', { bogus: 1 }, 'bogus: unknown key'],
   ['an unknown key in web', web({ document: './www' }), 'web.document: unknown key'],
@@ -293,6 +296,7 @@ describe('the embedded default', () => {
     const ban = (counter: string, over: number, per: number, minutes: number) => ({ counter, over, per, remedy: 'ban', for: minutes * 60000, severity: 'high' });
     expect(cfg.moat).toEqual({
       stealth: false,
+      window: 16384,
       defense: {
         clients: 64, delay: 2000,
         rules: [
@@ -396,7 +400,7 @@ describe('the module words', () => {
       timeouts: { parse: '2 secs', inactivity: '1 min', request: 'never', session: '2 hours', tls: '3 secs' },
     },
     tls: { certificate: 'device.crt', key: 'device.key', hsts: { maxAge: '1 day', subdomains: true } },
-    moat: { stealth: true },
+    moat: { stealth: true, window: '6K' },
   }, { baseDir: dir });
 
   /** The module words of the default defense rules plus a clientRequests rule of `perMinute`. */
@@ -415,7 +419,7 @@ describe('the module words', () => {
       slots: 12, uri_bytes: 1024, header_bytes: 4096, header_count: 20, body_bytes: 65536, form_bytes: 4096,
       upload_bytes: 2097152, chunk_ext_bytes: 100, client_connections: 3, client_requests: 7, sessions: 5,
       timeout_parse_ms: 2000, timeout_inactivity_ms: 60000, timeout_request_ms: NEVER, timeout_session_ms: 7200000,
-      timeout_tls_ms: 3000, flags: 1 | 2 | 4, hsts_max_age: 86400,
+      timeout_tls_ms: 3000, flags: 1 | 2 | 4, hsts_max_age: 86400, window_bytes: 6144,
       ...defaultDefenseWords(7),
     });
   });
@@ -424,8 +428,8 @@ describe('the module words', () => {
     const words = toModuleConfig(custom());
     const moat = await loadMoat(words);
     expect(moat.config).toMatchObject(words);
-    const defaults = moduleDefaults();
-    expect(moat.config.window_bytes).toBe(defaults.window_bytes);
+    expect(moat.config.window_bytes).toBe(6144);
+    expect(moat.x.inputCap()).toBe(6144);
   });
 
   it('the compiled blob carries the words and the module enforces them', async () => {
@@ -469,7 +473,7 @@ describe('the module words', () => {
   it('a hand-built config whose limits do not fit is refused by compileConfig', () => {
     const cfg = loadConfig();
     cfg.web.limits.header = 16384;
-    expect(errorOf(() => compileConfig(cfg))).toBe('web.limits.header: 16384 — must be smaller than the module\'s 16384-byte input window (at most 16383 bytes)');
+    expect(errorOf(() => compileConfig(cfg))).toBe('web.limits.header: 16384 — must be smaller than the module\'s 16384-byte input window, moat.window (at most 16383 bytes)');
     cfg.web.limits.header = 10240;
     cfg.web.limits.connections = 256;
     expect(errorOf(() => compileConfig(cfg))).toBe('web.limits.connections: 256 — the module holds at most 255 connections');

@@ -659,7 +659,7 @@ describe('config errors: moat serve --config FILE exits 1 with one line naming k
     [`{web: {limits: {body: '1.5K'}}}`, 'web.limits.body', '"1.5K"', 'the count before the unit must be a whole number (write "1536 bytes")'],
     [`{web: {limits: {connections: 300}}}`, 'web.limits.connections', '300', 'the module holds at most 255 connections'],
     [`{web: {limits: {headers: -1}}}`, 'web.limits.headers', '-1', 'a count is a whole number, 0 or more (a JSON integer or a string of digits)'],
-    [`{web: {limits: {header: '16K'}}}`, 'web.limits.header', '"16K"', "must be smaller than the module's 16384-byte input window (at most 16383 bytes)"],
+    [`{web: {limits: {header: '16K'}}}`, 'web.limits.header', '"16K"', "must be smaller than the module's 16384-byte input window, moat.window (at most 16383 bytes)"],
     [`{web: {limits: {body: 0}}}`, 'web.limits.body', '0', 'must be at least 1'],
     [`{web: {timeouts: {parse: 5}}}`, 'web.timeouts.parse', '5', 'a duration needs a unit (msecs, secs, mins, hours, days, weeks, months, years), as in "30 secs"'],
     [`{web: {timeouts: {parse: '5m'}}}`, 'web.timeouts.parse', '"5m"', '"m" is ambiguous: spell the unit out (msecs, secs, mins, hours, days, weeks, months, years)'],
