@@ -8,13 +8,12 @@
 //
 //   node boards/scripts/build-baseline.mjs [--quiet] [--force] [wasm3|wamr-fast|wamr-classic ...]
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENGINES, ROOT, fetchWamr, fetchWasm3 } from './fetch-engines.mjs';
-import { BIN, SIM_ENGINES, WAMR_CMAKE, WASM3_FLAGS, cc, hashFiles, pool, runAsync } from './build-sim.mjs';
+import { ENGINES, ROOT } from './fetch-engines.mjs';
+import { BIN, SIM_ENGINES, WAMR_CMAKE, WASM3_FLAGS, buildStamped, buildWasm3, cmakeWamr, hashFiles } from './build-sim.mjs';
 
 const DIR = join(ROOT, 'boards', 'baseline');
 export const LLHTTP_WASM = join(ENGINES, 'llhttp.wasm');
@@ -43,49 +42,17 @@ function stampOf(engine, src) {
   h.update(engine);
   h.update(JSON.stringify(engine === 'wasm3' ? WASM3_BASELINE_FLAGS : WAMR_CMAKE));
   h.update(src);
-  hashFiles(h, [...readdirSync(DIR).map((f) => join(DIR, f)), fileURLToPath(import.meta.url)]);
+  hashFiles(h, [...readdirSync(DIR).map((f) => join(DIR, f)), join(ROOT, 'boards', 'sim', 'wamr.cmake'), fileURLToPath(import.meta.url)]);
   return h.digest('hex').slice(0, 16);
 }
 
-async function buildWasm3(src, out) {
-  const obj = join(ENGINES, 'build', 'baseline-wasm3');
-  rmSync(obj, { recursive: true, force: true });
-  mkdirSync(obj, { recursive: true });
-  const sources = [...readdirSync(src).filter((f) => f.endsWith('.c')).map((f) => join(src, f)), join(DIR, 'llhttp_run.c')];
-  const objects = sources.map((s, i) => join(obj, `${i}-${s.split('/').pop().replace(/\.c$/, '.o')}`));
-  const flags = [...WASM3_BASELINE_FLAGS, '-DBASELINE_WASM3', '-w', `-I${src}`];
-  await pool(sources.map((s, i) => () => runAsync(cc(), [...flags, '-c', s, '-o', objects[i]])), Math.max(1, cpus().length));
-  await runAsync(cc(), ['-o', out, ...objects, '-lm']);
-}
-
-async function buildWamr(src, engine, out) {
-  const dir = join(ENGINES, 'build', `baseline-${engine}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  await runAsync('cmake', ['-S', DIR, '-B', dir, `-DWAMR_ROOT_DIR=${src}`,
-    `-DWAMR_BUILD_FAST_INTERP=${engine === 'wamr-fast' ? 1 : 0}`, ...WAMR_CMAKE]);
-  await runAsync('cmake', ['--build', dir, '--parallel', String(Math.max(1, cpus().length))]);
-  renameSync(join(dir, 'llhttp-run'), out);
-}
+const buildRunner = (src, engine, out) => engine === 'wasm3'
+  ? buildWasm3(src, [join(DIR, 'llhttp_run.c')], [...WASM3_BASELINE_FLAGS, '-DBASELINE_WASM3'], join(ENGINES, 'build', 'baseline-wasm3'), out)
+  : cmakeWamr(DIR, 'llhttp-run', src, engine, join(ENGINES, 'build', `baseline-${engine}`), out);
 
 /** Builds the baseline runners that are missing or stale; returns { wasm, paths }. */
 export async function buildBaselines(engines = SIM_ENGINES, { force = false, log = () => {} } = {}) {
-  mkdirSync(BIN, { recursive: true });
-  const paths = {};
-  for (const engine of engines) {
-    if (!SIM_ENGINES.includes(engine)) throw new Error(`unknown engine ${engine} (${SIM_ENGINES.join(', ')})`);
-    const src = engine === 'wasm3' ? fetchWasm3(log) : fetchWamr(log);
-    const stamp = stampOf(engine, src);
-    const bin = baselinePath(engine);
-    paths[engine] = bin;
-    if (!force && existsSync(bin) && existsSync(`${bin}.stamp`) && readFileSync(`${bin}.stamp`, 'utf8') === stamp) continue;
-    log(`building ${bin.slice(ROOT.length + 1)}`);
-    const tmp = `${bin}.tmp`;
-    rmSync(`${bin}.stamp`, { force: true });
-    if (engine === 'wasm3') await buildWasm3(src, tmp); else await buildWamr(src, engine, tmp);
-    renameSync(tmp, bin);
-    writeFileSync(`${bin}.stamp`, stamp);
-  }
+  const paths = await buildStamped(engines, { pathOf: baselinePath, stampOf, build: buildRunner, force, log });
   return { wasm: llhttpWasm(), paths };
 }
 

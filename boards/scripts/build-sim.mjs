@@ -44,7 +44,7 @@ function stampOf(engine, src) {
   h.update(engine);
   h.update(JSON.stringify(engine === 'wasm3' ? WASM3_FLAGS : WAMR_CMAKE));
   h.update(src);  // the source tree's path names its package version
-  hashFiles(h, [join(SIM, 'main.c'), join(SIM, 'CMakeLists.txt'), ...readdirSync(GLUE).map((f) => join(GLUE, f)), fileURLToPath(import.meta.url)]);
+  hashFiles(h, [join(SIM, 'main.c'), join(SIM, 'CMakeLists.txt'), join(SIM, 'wamr.cmake'), ...readdirSync(GLUE).map((f) => join(GLUE, f)), fileURLToPath(import.meta.url)]);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -71,50 +71,64 @@ export async function pool(jobs, n) {
 
 export function cc() { return process.env.CC || 'cc'; }
 
-async function buildWasm3(src, out) {
-  const obj = join(ENGINES, 'build', 'wasm3');
-  rmSync(obj, { recursive: true, force: true });
-  mkdirSync(obj, { recursive: true });
-  const sources = [...readdirSync(src).filter((f) => f.endsWith('.c')).map((f) => join(src, f)),
-    join(GLUE, 'moat_engine.c'), join(GLUE, 'moat_wasm3.c'), join(SIM, 'main.c')];
-  const objects = sources.map((s, i) => join(obj, `${i}-${s.split('/').pop().replace(/\.c$/, '.o')}`));
-  const flags = [...WASM3_FLAGS, '-w', '-pthread', `-I${src}`, `-I${GLUE}`];
+/** Compiles each of `sources` with `flags` into `objDir` (in parallel) and links them into `out`. */
+export async function ccBuild(sources, flags, objDir, out, libs = []) {
+  rmSync(objDir, { recursive: true, force: true });
+  mkdirSync(objDir, { recursive: true });
+  const objects = sources.map((s, i) => join(objDir, `${i}-${s.split('/').pop().replace(/\.c$/, '.o')}`));
   await pool(sources.map((s, i) => () => runAsync(cc(), [...flags, '-c', s, '-o', objects[i]])), Math.max(1, cpus().length));
-  await runAsync(cc(), ['-o', out, ...objects, '-lm', '-pthread']);
+  await runAsync(cc(), ['-o', out, ...objects, ...libs]);
 }
 
-async function buildWamr(src, engine, out) {
-  const dir = join(ENGINES, 'build', engine);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  await runAsync('cmake', ['-S', SIM, '-B', dir, `-DWAMR_ROOT_DIR=${src}`,
+/** Builds `target` of the cmake project in `project` on WAMR's fast or classic interpreter, moved to `out`. */
+export async function cmakeWamr(project, target, src, engine, buildDir, out) {
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(buildDir, { recursive: true });
+  await runAsync('cmake', ['-S', project, '-B', buildDir, `-DWAMR_ROOT_DIR=${src}`,
     `-DWAMR_BUILD_FAST_INTERP=${engine === 'wamr-fast' ? 1 : 0}`, ...WAMR_CMAKE]);
-  await runAsync('cmake', ['--build', dir, '--parallel', String(Math.max(1, cpus().length))]);
-  renameSync(join(dir, 'moat-sim'), out);
+  await runAsync('cmake', ['--build', buildDir, '--parallel', String(Math.max(1, cpus().length))]);
+  renameSync(join(buildDir, target), out);
 }
 
-/** Builds the simulators that are missing or stale; returns their paths. `log` gets progress lines. */
-export async function buildSims(engines = SIM_ENGINES, { force = false, log = () => {} } = {}) {
+const wasm3Sources = (src) => readdirSync(src).filter((f) => f.endsWith('.c')).map((f) => join(src, f));
+
+/** wasm3's sources plus `extra`, with `flags`: the one recipe for every wasm3 binary here. */
+export const buildWasm3 = (src, extra, flags, objDir, out) =>
+  ccBuild([...wasm3Sources(src), ...extra], [...flags, '-w', `-I${src}`], objDir, out, ['-lm', '-pthread']);
+
+const buildSim = (src, engine, out) => engine === 'wasm3'
+  ? buildWasm3(src, [join(GLUE, 'moat_engine.c'), join(GLUE, 'moat_wasm3.c'), join(SIM, 'main.c')], [...WASM3_FLAGS, '-pthread', `-I${GLUE}`], join(ENGINES, 'build', 'wasm3'), out)
+  : cmakeWamr(SIM, 'moat-sim', src, engine, join(ENGINES, 'build', engine), out);
+
+/**
+ * For each engine, builds the binary `pathOf(engine)` with `build(src, engine, out)` unless its stamp
+ * file holds `stampOf(engine, src)` (or `force`). The one build loop of the simulators and baselines.
+ */
+export async function buildStamped(engines, { pathOf, stampOf: stamp, build, force = false, log = () => {} }) {
   mkdirSync(BIN, { recursive: true });
   const paths = {};
   for (const engine of engines) {
     if (!SIM_ENGINES.includes(engine)) throw new Error(`unknown engine ${engine} (${SIM_ENGINES.join(', ')})`);
     const src = engine === 'wasm3' ? fetchWasm3(log) : fetchWamr(log);
-    const stamp = stampOf(engine, src);
-    const bin = simPath(engine);
+    const want = stamp(engine, src);
+    const bin = pathOf(engine);
     paths[engine] = bin;
-    if (!force && upToDate(engine, stamp)) continue;
+    if (!force && existsSync(bin) && existsSync(`${bin}.stamp`) && readFileSync(`${bin}.stamp`, 'utf8') === want) continue;
     log(`building ${bin.slice(ROOT.length + 1)}`);
     const t0 = Date.now();
     const tmp = `${bin}.tmp`;
     rmSync(`${bin}.stamp`, { force: true });
-    if (engine === 'wasm3') await buildWasm3(src, tmp); else await buildWamr(src, engine, tmp);
+    await build(src, engine, tmp);
     renameSync(tmp, bin);
-    writeFileSync(`${bin}.stamp`, stamp);
-    log(`built ${engine} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    writeFileSync(`${bin}.stamp`, want);
+    log(`built ${bin.slice(ROOT.length + 1)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   return paths;
 }
+
+/** Builds the simulators that are missing or stale; returns their paths. `log` gets progress lines. */
+export const buildSims = (engines = SIM_ENGINES, { force = false, log = () => {} } = {}) =>
+  buildStamped(engines, { pathOf: simPath, stampOf, build: buildSim, force, log });
 
 /** Synchronous check used by host/engines.ts: true when `engine`'s binary is built and current. */
 export function simReady(engine) {

@@ -7,7 +7,8 @@
 // no-op callbacks), is counted the same way in the same run (--no-baseline skips it). WAMR classic
 // spends ~0.5 s (3.8 G instructions) per llhttp request, so its slope comes from runs of 0 and 1 mix
 // and is counted only with --classic-baseline; without it that row has the wall time only.
-// Wall time: the same binaries run natively at N and 2N (median of 3 slopes), ns per request.
+// Wall time: the same binaries run natively at n and 2n mixes, n doubled until a run takes 0.3 s
+// (median of 3 slopes), ns per request.
 // A benchmark, not a test: prints a table (and JSON with --json).
 //
 //   node boards/scripts/callgrind.mjs [--n 200] [--json] [--no-baseline] [--classic-baseline] [engine ...]
@@ -52,7 +53,10 @@ function wall(bin, wasm, iterations, mode) {
   return ns;
 }
 
-function wallPerRequest(bin, wasm, n, mode) {
+/** Slope of native runs at n and 2n mixes, n doubled until a run takes 0.3 s (start-up jitter is ~ms). */
+function wallPerRequest(bin, wasm, mode) {
+  let n = 1;
+  while (wall(bin, wasm, n, mode) < 3e8) n *= 2;
   const slopes = [];
   for (let k = 0; k < 3; k++) slopes.push((wall(bin, wasm, 2 * n, mode) - wall(bin, wasm, n, mode)) / (n * files.length));
   return Math.round(slopes.sort((a, b) => a - b)[1]);
@@ -67,7 +71,7 @@ for (const [engine, bin] of Object.entries(paths)) {
   const zero = instructions(bin, WASM, 0, '--bench');
   const slope = (mode) => Math.round((instructions(bin, WASM, 2 * N, mode) - instructions(bin, WASM, N, mode)) / (N * files.length));
   rows.push({ subject: 'moat', engine, parse: slope('--bench-parse'), parseAndRespond: slope('--bench'), oneOff: zero,
-    nsParse: wallPerRequest(bin, WASM, 10 * N, '--bench-parse'), n: N, requests: files.length });
+    nsParse: wallPerRequest(bin, WASM, '--bench-parse'), n: N, requests: files.length });
 }
 if (!args.includes('--no-baseline')) {
   const { wasm, paths: base } = await buildBaselines(wanted, { log });
@@ -79,7 +83,7 @@ if (!args.includes('--no-baseline')) {
     const parse = !classic ? Math.round((instructions(bin, wasm, 2 * N, '--bench') - instructions(bin, wasm, N, '--bench')) / (N * files.length))
       : args.includes('--classic-baseline') ? Math.round((instructions(bin, wasm, 1, '--bench') - zero) / files.length) : null;
     rows.push({ subject: 'llhttp', engine, parse, parseAndRespond: null, oneOff: zero,
-      nsParse: wallPerRequest(bin, wasm, classic ? 1 : 10 * N, '--bench'), n, requests: files.length });
+      nsParse: wallPerRequest(bin, wasm, '--bench'), n, requests: files.length });
   }
 }
 if (json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
