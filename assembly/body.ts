@@ -87,11 +87,17 @@ function wholeChunks(p: usize): usize {
 }
 
 export function onChunkSize(p: usize): usize {
-  const s = ctx.slot, e = ctx.end;
-  if (load<u8>(s, O_SUB) == 0) {
+  if (load<u8>(ctx.slot, O_SUB) == 0) {
     const q = wholeChunks(p);
     if (q != p) return q;
   }
+  return chunkSizeBytes(p);
+}
+
+// The size line byte by byte: a line split across calls, with an extension, or invalid. Its own
+// function so that a body the fast path takes whole never compiles it (wasm3 compiles on first call).
+function chunkSizeBytes(p: usize): usize {
+  const s = ctx.slot, e = ctx.end;
   let digits = <u32>load<u8>(s, O_SUB);
   let size = load<u64>(s, O_REMAINING);
   while (p < e) {

@@ -153,7 +153,9 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
   if (appLen > cfg(C_WINDOW)) return refuse(slot, s, E_RESP_SPACE, now); // records lie in the window
   pos = 0; full = false;
   putStatusLine(status);
-  const mask = putAppFields(appLen, slot, now);
+  // Most answers carry no application fields: the record walker is then never called (a first
+  // call compiles it on wasm3).
+  const mask = appLen ? putAppFields(appLen, slot, now) : 0;
   if (mask & 0x40000000) return refuse(slot, s, mask & 0xff, now);
   const st = <u32>load<u8>(s, O_STATE), rf = load<u32>(s, O_RFLAGS);
   // The application's answers feed the client's counters (the module's own error answers were
