@@ -144,7 +144,7 @@ export function clientOf(slotNo: u32, now: u32): usize {
   const s = slotPtr(slotNo);
   const client = load<u32>(s, O_CLIENT);
   const idx = <u32>load<u16>(s, O_CIDX);
-  if (idx == 0xffff) return 0;                  // untracked since it opened: reported once then
+  if (idx == 0xffff || client == 0) return 0;   // untracked since it opened (reported once then) or unknown
   if (idx != 0 && idx <= cfg(C_CLIENTS)) {
     const e = entryPtr(idx - 1);
     if (load<u32>(e) == client) return e;

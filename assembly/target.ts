@@ -20,22 +20,32 @@ import {
   return (classOf(load<u8>(p)) & classOf(load<u8>(p, 1)) & classOf(load<u8>(p, 2)) & classOf(load<u8>(p, 3)) & k) != 0;
 }
 
-// Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
-// Four bytes per step while four remain and none of them is "%" or outside the class.
-function checkPathQuery(p: usize, n: u32): u32 {
-  const e = p + <usize>n;
-  if (p < e) do {                    // a do-while: no block spanning the body per step (WAMR classic)
-    while (p + 4 <= e && all4(p, TARGET) && noPct4(p)) p += 4;
-    if (p >= e) break;
+// The end of a run of class-k bytes in which every "%" opens a valid pct-encoded triple: e, or the
+// first byte that is not of class k, or a "%" that does not open a triple. Four bytes per step
+// while four remain and none of them is "%" or outside the class. Every exit is a return (no
+// block around the loop: WAMR classic rescans a block's whole code when its end is not cached).
+function pctRunEnd(p: usize, e: usize, k: u32): usize {
+  for (;;) {
+    while (p + 4 <= e && all4(p, k) && noPct4(p)) p += 4;
+    if (p >= e) return e;
     const c = <u32>load<u8>(p);
-    if (!is(c, TARGET)) return c == HASH ? E_FRAGMENT : E_BAD_TARGET;
+    if (!is(c, k)) return p;
     if (c == PCT) {
-      if (p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return E_BAD_PCT;
+      if (p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return p;
       p += 2;
     }
     p++;
-  } while (p < e);
-  return E_NONE;
+  }
+  return unreachable();
+}
+
+// Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
+function checkPathQuery(p: usize, n: u32): u32 {
+  const e = p + <usize>n;
+  const q = pctRunEnd(p, e, TARGET);
+  if (q == e) return E_NONE;
+  const c = <u32>load<u8>(q);
+  return c == PCT ? E_BAD_PCT : c == HASH ? E_FRAGMENT : E_BAD_TARGET;
 }
 
 // dec-octet "." dec-octet "." dec-octet "." dec-octet, no leading zeros (RFC 3986 3.2.2).
@@ -107,17 +117,10 @@ export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool,
     if (q == e || !checkIpLiteral(p + 1, <u32>(q - p) - 1)) return bad;
     q++;
   } else {
-    while (q < e) {
-      while (q + 4 <= e && all4(q, REG_NAME) && noPct4(q)) q += 4;
-      if (q >= e) break;
+    q = pctRunEnd(p, e, REG_NAME);
+    if (q < e) {
       const c = <u32>load<u8>(q);
-      if (c == COLON) break;
-      if (!is(c, REG_NAME)) return c == AT ? E_USERINFO : bad;
-      if (c == PCT) {
-        if (q + 2 >= e || !is(load<u8>(q, 1), HEXDIG) || !is(load<u8>(q, 2), HEXDIG)) return bad;
-        q += 2;
-      }
-      q++;
+      if (c != COLON) return c == AT ? E_USERINFO : bad;
     }
     if (needHost && q == p) return bad;
   }
