@@ -71,7 +71,10 @@ function parseContentLength(s: usize, p: usize, n: u32): u32 {
     const c = <u32>load<u8>(p + i);
     if (!is(c, DIGIT)) return E_CL_BAD;
     const d = <u64>(c - 0x30);
-    if (v > (0xffffffffffffffff - d) / 10) return E_CL_BAD;
+    // v * 10 + d overflows a u64 exactly when v > (2^64 - 1 - d) / 10, i.e. v > 1844674407370955161
+    // or v equal to it and d > 5; compared, not divided (a u64 division is a library call on a
+    // 32-bit core).
+    if (v >= 0x1999999999999999 && (v > 0x1999999999999999 || d > 5)) return E_CL_BAD;
     v = v * 10 + d;
   }
   store<u64>(s, v, O_REMAINING);

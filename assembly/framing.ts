@@ -6,7 +6,7 @@ import {
 } from './errors';
 import { clientOf, count, banned, delayOf, rejectLeft, CT_REQUESTS, RM_REJECT } from './defense';
 import {
-  O_REMAINING, O_LIMIT, O_RFLAGS, O_HBYTES, O_HCOUNT, R_V11, R_HOST, R_CL, R_TE, R_TE_TWICE,
+  O_REMAINING, O_LIMIT, O_RFLAGS, O_CLIENT, O_HBYTES, O_HCOUNT, R_V11, R_HOST, R_CL, R_TE, R_TE_TWICE,
   R_TE_LAST, R_TE_OTHER, R_TE_SYNTAX, R_CONN_CLOSE, R_CONN_KEEP, R_FORM, R_UPLOAD, R_KEEP_ALIVE,
   R_CHUNKED, R_HEAD_DONE, R_TRAILER, S_BODY, S_CHUNK_SIZE,
 } from './slots';
@@ -35,7 +35,7 @@ export function headDone(): void {
   const limit = bodyLimit(f);
   const s = ctx.slot;
   if ((f & R_CL) && load<u64>(s, O_REMAINING) > <u64>limit) { ctx.fail(E_BODY_LARGE); return; }
-  const e = clientOf(ctx.slotNo, ctx.now);
+  const e = load<u32>(s, O_CLIENT) ? clientOf(ctx.slotNo, ctx.now) : 0;   // 0: an unknown client
   if (e && !admit(e)) return;
   const keep = f & R_V11 ? !(f & R_CONN_CLOSE) : (f & R_CONN_KEEP) && !(f & R_CONN_CLOSE);
   f |= R_HEAD_DONE | (keep ? R_KEEP_ALIVE : 0);
