@@ -108,14 +108,21 @@ function checkIpLiteral(p: usize, n: u32): bool {
   return true;
 }
 
+// "[" IP-literal "]" at p: the position after "]", or 0. Apart from checkAuthority() so that the
+// if choosing it spans one call (WAMR classic rescans an if's code when its end is not cached).
+function ipLiteralEnd(p: usize, e: usize): usize {
+  let q = p;
+  while (q < e && load<u8>(q) != RBRACKET) q++;
+  return q < e && checkIpLiteral(p + 1, <u32>(q - p) - 1) ? q + 1 : 0;
+}
+
 // uri-host [":" port] (RFC 3986 3.2.2-3.2.3). Returns E_NONE or `bad`; an "@" anywhere is userinfo.
 export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool, bad: u32): u32 {
   const e = p + <usize>n;
   let q = p;
   if (n > 0 && load<u8>(p) == LBRACKET) {
-    while (q < e && load<u8>(q) != RBRACKET) q++;
-    if (q == e || !checkIpLiteral(p + 1, <u32>(q - p) - 1)) return bad;
-    q++;
+    q = ipLiteralEnd(p, e);
+    if (!q) return bad;
   } else {
     q = pctRunEnd(p, e, REG_NAME);
     if (q < e) {
