@@ -61,13 +61,18 @@ export function scanVisible(p: usize, e: usize): usize {
 
 // Returns the first position in [p, e) whose byte is not a tchar (a method or a field name), or e.
 // Four bytes per step while four remain, each tested without a bounds check; then byte by byte.
+// The loop leaves by return (no if or block spanning its body: WAMR classic).
 export function scanToken(p: usize, e: usize): usize {
-  for (; p + 4 <= e; p += 4) {
+  for (;;) {
+    if (p + 4 > e) {
+      while (p < e && is(load<u8>(p), TCHAR)) p++;
+      return p;
+    }
     if (!(classOf(load<u8>(p)) & TCHAR)) return p;
     if (!(classOf(load<u8>(p, 1)) & TCHAR)) return p + 1;
     if (!(classOf(load<u8>(p, 2)) & TCHAR)) return p + 2;
     if (!(classOf(load<u8>(p, 3)) & TCHAR)) return p + 3;
+    p += 4;
   }
-  while (p < e && is(load<u8>(p), TCHAR)) p++;
-  return p;
+  return unreachable();
 }

@@ -119,20 +119,16 @@ function ipLiteralEnd(p: usize, e: usize): usize {
 // uri-host [":" port] (RFC 3986 3.2.2-3.2.3). Returns E_NONE or `bad`; an "@" anywhere is userinfo.
 export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool, bad: u32): u32 {
   const e = p + <usize>n;
-  let q = p;
-  if (n > 0 && load<u8>(p) == LBRACKET) {
-    q = ipLiteralEnd(p, e);
-    if (!q) return bad;
-  } else {
-    q = pctRunEnd(p, e, REG_NAME);
-    if (q < e) {
-      const c = <u32>load<u8>(q);
-      if (c != COLON) return c == AT ? E_USERINFO : bad;
-    }
-    if (needHost && q == p) return bad;
+  // The host ends at e or at the byte after it (after "]" for an IP literal, 0 when that is bad).
+  const lit = n > 0 && load<u8>(p) == LBRACKET;
+  let q = lit ? ipLiteralEnd(p, e) : pctRunEnd(p, e, REG_NAME);
+  if (!q) return bad;
+  if (q < e) {
+    const c = <u32>load<u8>(q);
+    if (c != COLON) return c == AT && !lit ? E_USERINFO : bad;
   }
+  if (needHost && q == p) return bad;
   if (q == e) return needPort ? bad : E_NONE;
-  if (load<u8>(q) != COLON) return bad;
   q++;
   if (needPort && q == e) return bad;
   for (; q < e; q++) if (!is(load<u8>(q), DIGIT)) return bad;
