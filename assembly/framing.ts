@@ -17,7 +17,7 @@ function bodyLimit(f: u32): u32 {
   return f & R_FORM ? cfg(C_FORM) : f & R_UPLOAD ? cfg(C_UPLOAD) : cfg(C_BODY);
 }
 
-function framingError(f: u32): u32 {
+@inline function framingError(f: u32): u32 {
   if ((f & (R_V11 | R_HOST | R_TE)) == (R_V11 | R_HOST)) return 0;   // the usual head, one test
   if ((f & R_V11) && !(f & R_HOST)) return E_HOST_MISSING;
   if (!(f & R_TE)) return 0;

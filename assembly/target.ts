@@ -40,7 +40,7 @@ function pctRunEnd(p: usize, e: usize, k: u32): usize {
 }
 
 // Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
-function checkPathQuery(p: usize, n: u32): u32 {
+@inline function checkPathQuery(p: usize, n: u32): u32 {
   const e = p + <usize>n;
   const q = pctRunEnd(p, e, TARGET);
   if (q == e) return E_NONE;
