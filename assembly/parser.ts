@@ -15,7 +15,7 @@ import {
   R_M_CONNECT, R_M_OPTIONS, R_STARTED, R_NO_VERSION, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
   S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
 } from './slots';
-import { emit, spanCount, setSpanCount, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
+import { emit, spanCount, spansFull, setSpanCount, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
 import { checkTarget } from './target';
 import { scanValue, scanVisible, scanToken } from './scan';
 import { fieldId, applyField } from './fields';
@@ -37,7 +37,7 @@ export function onStart(p: usize): usize {
   store<u32>(ctx.slot, ctx.now, O_TREQ);
   store<u32>(ctx.slot, 0, O_RFLAGS);     // respond() now answers this request, not the last one
   const q = wholeRequestLine(p);
-  if (q != p) return q;
+  if (q != p) return q < ctx.end ? onField(q) : q;   // the fields in the same step (state S_FIELD)
   ctx.setTok(p);
   ctx.setState(S_METHOD);
   return p;
@@ -178,12 +178,22 @@ export function onLineLf(p: usize): usize {
   return p + 1;
 }
 
+// p is at the CR of the empty line that ends a field section. With its LF in the window the
+// section ends in this step (one dispatch less per request); else the LF is awaited as before.
+function sectionEnd(p: usize): usize {
+  if (p + 1 < ctx.end) return onHeadLf(p + 1);
+  ctx.setState(S_HEAD_LF);
+  return p + 1;
+}
+
 export function onField(p: usize): usize {
   const c = <u32>load<u8>(p);
-  if (c == CR) { ctx.setState(S_HEAD_LF); return p + 1; }
+  if (c == CR) return sectionEnd(p);
   if (is(c, TCHAR)) {
     const q = wholeLines(p);
-    if (q != p) return q;                      // stays in S_FIELD at the next line start
+    // Lines were taken; the empty line after them is taken in the same step unless the span area
+    // just filled (the call then stops first, as it does between two steps).
+    if (q != p) return !spansFull && q < ctx.end && load<u8>(q) == CR ? sectionEnd(q) : q;
     const n = load<u32>(ctx.slot, O_HCOUNT) + 1;
     if (n > cfg(C_HEADERS)) return ctx.fail(E_FIELD_COUNT);
     store<u32>(ctx.slot, n, O_HCOUNT);
