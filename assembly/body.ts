@@ -60,38 +60,46 @@ export function onChunkDataLf(p: usize): usize {
 // Fast path: whole chunks (size CRLF data CRLF, no extension) and a bare last chunk without trailers
 // that lie in the window are delivered in one pass. Anything else returns to the per-byte states
 // above, which give the exact verdict; nothing is committed for a chunk the fast path gives up on.
+// The total is stored per chunk, so every exit is a plain return (no block around the loop, which
+// WAMR classic would rescan when its end is not cached).
 function wholeChunks(p: usize): usize {
   const s = ctx.slot, e = ctx.end, limit = <u64>load<u32>(s, O_LIMIT), spanCap = cfg(C_SPANS);
   let total = <u64>load<u32>(s, O_TOTAL);
-  while (p < e && spanCount < spanCap) {
+  for (;;) {
+    if (p >= e || spanCount >= spanCap) return p;
     let q = p, size: u64 = 0;
     while (q < e && q - p <= MAX_HEX_DIGITS && is(load<u8>(q), HEXDIG)) { size = (size << 4) | hexValue(load<u8>(q)); q++; }
     const digits = q - p;
-    if (digits == 0 || digits > MAX_HEX_DIGITS || q + 1 >= e || load<u8>(q) != CR || load<u8>(q, 1) != LF) break;
+    if (digits == 0 || digits > MAX_HEX_DIGITS || q + 1 >= e || load<u16>(q) != 0x0a0d) return p;
     if (size == 0) {
-      if (q + 3 >= e || load<u8>(q, 2) != CR || load<u8>(q, 3) != LF) break;
-      store<u32>(s, <u32>total, O_TOTAL);
+      if (q + 3 >= e || load<u16>(q, 2) != 0x0a0d) return p;
       ctx.messageDone();
       return q + 4;
     }
     const data = q + 2;
-    if (total + size > limit || size > <u64>(e - data) || <u64>(e - data) - size < 2) break;
+    if (total + size > limit || size > <u64>(e - data) || <u64>(e - data) - size < 2) return p;
     const end = data + <usize>size;
-    if (load<u8>(end) != CR || load<u8>(end, 1) != LF) break;
+    if (load<u16>(end) != 0x0a0d) return p;
     emit(K_BODY, 0, data, <usize>size);
     total += size;
+    store<u32>(s, <u32>total, O_TOTAL);
     p = end + 2;
   }
-  store<u32>(s, <u32>total, O_TOTAL);
-  return p;
+  return unreachable();
 }
 
 export function onChunkSize(p: usize): usize {
-  const s = ctx.slot, e = ctx.end;
-  if (load<u8>(s, O_SUB) == 0) {
+  if (load<u8>(ctx.slot, O_SUB) == 0) {
     const q = wholeChunks(p);
     if (q != p) return q;
   }
+  return chunkSizeBytes(p);
+}
+
+// The size line byte by byte: a line split across calls, with an extension, or invalid. Its own
+// function so that a body the fast path takes whole never compiles it (wasm3 compiles on first call).
+function chunkSizeBytes(p: usize): usize {
+  const s = ctx.slot, e = ctx.end;
   let digits = <u32>load<u8>(s, O_SUB);
   let size = load<u64>(s, O_REMAINING);
   while (p < e) {

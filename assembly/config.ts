@@ -65,33 +65,34 @@ export const CONFIG = memory.data(CONFIG_WORDS << 2);
   return load<u32>(CONFIG + (i << 2));
 }
 
-export function loadDefaultsIfBlank(): void {
-  if (cfg(C_MAGIC) == CONFIG_MAGIC) return;
+// Called by init() only when the magic is missing: a host that writes its blob never runs (nor,
+// on wasm3, compiles) it.
+export function loadDefaults(): void {
   for (let i: u32 = 0; i < CONFIG_WORDS; i++) store<u32>(CONFIG + (i << 2), load<u32>(DEFAULTS + (i << 2)));
 }
 
-// Region bases, set by layout(). Everything the module touches lives below `highWater`.
+// Region bases, set by layout(). Everything the module touches lives below the high-water mark
+// layout() returns.
 export let slotsBase: usize = 0;
 export let clientsBase: usize = 0;
 export let eventsBase: usize = 0;
 export let spansBase: usize = 0;
 export let outBase: usize = 0;
 export let inputBase: usize = 0;
-export let highWater: usize = 0;
 
 @inline export const SLOT_BYTES: u32 = 64;
 @inline export const SPAN_BYTES: u32 = 8;
 @inline export const EVENT_BYTES: u32 = 12;
 @inline export const MEMORY_BYTES: u32 = 65536;
 
-// Returns 0 or E_CONFIG. A window smaller than the longest token the limits allow could not
+// Returns the high-water mark, or 0 for a config that does not fit. A window smaller than the longest token the limits allow could not
 // hold a retained token plus one new byte, so it is refused here rather than failing later.
-export function layout(): bool {
+export function layout(): u32 {
   const slots = cfg(C_SLOTS), win = cfg(C_WINDOW);
-  if (slots == 0 || slots > 255 || cfg(C_SPANS) < 4 || cfg(C_EVENTS) == 0 || cfg(C_OUT) < 256) return false;
-  if (cfg(C_URI) == 0 || cfg(C_HEADER) == 0 || cfg(C_HEADERS) == 0) return false;
-  if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER)) return false;
-  if (cfg(C_CLIENTS) > 0xfffe || cfg(C_RULES) > 8) return false;
+  if (slots == 0 || slots > 255 || cfg(C_SPANS) < 4 || cfg(C_EVENTS) == 0 || cfg(C_OUT) < 256) return 0;
+  if (cfg(C_URI) == 0 || cfg(C_HEADER) == 0 || cfg(C_HEADERS) == 0) return 0;
+  if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER)) return 0;
+  if (cfg(C_CLIENTS) > 0xfffe || cfg(C_RULES) > 8) return 0;
   let p: u64 = (<u64>__heap_base + 7) & ~7;
   slotsBase = <usize>p;  p += <u64>slots * SLOT_BYTES;
   clientsBase = <usize>p; p += <u64>cfg(C_CLIENTS) * <u64>(20 + (cfg(C_RULES) << 3));
@@ -99,7 +100,6 @@ export function layout(): bool {
   spansBase = <usize>p;  p += <u64>cfg(C_SPANS) * SPAN_BYTES;
   outBase = <usize>p;    p += <u64>cfg(C_OUT);
   inputBase = <usize>p;  p += <u64>win;
-  if (p > MEMORY_BYTES) return false;
-  highWater = <usize>p;
-  return true;
+  if (p > MEMORY_BYTES) return 0;
+  return <u32>p;
 }

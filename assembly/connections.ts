@@ -8,10 +8,16 @@ import { event, EV_LIMIT } from './events';
 import { lookup, count, banned, found, CT_CONNECTIONS, CT_LIMIT } from './defense';
 
 // Returns the slot number, or -(error code) when a ban or a limit refuses the connection.
+// An unknown client (0) has no record: the defense calls are skipped, not just made to return at
+// once, so a host that does not track clients never compiles them on wasm3 (compiled on first call).
 export function open(client: u32, tls: bool, now: u32): i32 {
-  const e = lookup(client, 0xff, now);
-  count(e, CT_CONNECTIONS, 0xff, now);
-  if (banned(e, now)) return -<i32>E_BANNED;      // no event per refusal: a banned flood must not fill the ring
+  let e: usize = 0, cidx: u32 = 0;
+  if (client) {
+    e = lookup(client, 0xff, now);
+    cidx = found;
+    count(e, CT_CONNECTIONS, 0xff, now);
+    if (banned(e, now)) return -<i32>E_BANNED;    // no event per refusal: a banned flood must not fill the ring
+  }
   const n = cfg(C_SLOTS);
   let free: i32 = -1, same: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
@@ -25,7 +31,7 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   const code = free < 0 ? E_CONN_LIMIT : client != 0 && same >= cfg(C_CLIENT_CONNS) ? E_CLIENT_CONN_LIMIT : 0;
   if (code) {
     event(EV_LIMIT, 0xff, code, client, now);
-    count(e, CT_LIMIT, 0xff, now);
+    if (e) count(e, CT_LIMIT, 0xff, now);
     return -<i32>code;
   }
   const s = slotPtr(<u32>free);
@@ -35,7 +41,7 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   store<u32>(s, now, O_TOPEN);
   store<u32>(s, now, O_TREQ);
   store<u32>(s, now, O_TLAST);
-  store<u16>(s, <u16>found, O_CIDX);
+  store<u16>(s, <u16>cidx, O_CIDX);
   return free;
 }
 

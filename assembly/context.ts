@@ -17,7 +17,7 @@ export let err: u32 = 0;         // error code, 0 = none
 export let verdict: u32 = 0;     // V_* bits gathered so far
 export let doneFlags: u32 = 0;   // flags of the request that completed in this call
 
-export function begin(no: u32, s: usize, st: u32, fl: u32, t: usize, e: usize, n: u32): void {
+@inline export function begin(no: u32, s: usize, st: u32, fl: u32, t: usize, e: usize, n: u32): void {
   slotNo = no; slot = s; state = st; flags = fl; tok = t; end = e; now = n;
   running = true; err = 0; verdict = 0; doneFlags = 0;
 }
@@ -38,7 +38,7 @@ export function mark(v: u32): void {
   verdict |= v;
 }
 
-export function stop(v: u32): void {
+@inline export function stop(v: u32): void {
   verdict |= v;
   running = false;
 }

@@ -67,12 +67,9 @@ export function rulesValid(): bool {
   return true;
 }
 
+// The records themselves are zeroed by init() (index.ts), with the slot table below them.
 export function resetClients(): void {
   entryBytes = E_RULES + (cfg(C_RULES) << 3);
-  const end = entryPtr(cfg(C_CLIENTS));
-  let p = clientsBase;                              // records are 4-byte multiples: u64s, then a u32
-  for (; p + 8 <= end; p += 8) store<u64>(p, 0);
-  if (p < end) store<u32>(p, 0);
 }
 
 // From tick(): ended bans and delays lose their flag, and records idle for 2^30 ms (12 days) are
@@ -144,7 +141,7 @@ export function clientOf(slotNo: u32, now: u32): usize {
   const s = slotPtr(slotNo);
   const client = load<u32>(s, O_CLIENT);
   const idx = <u32>load<u16>(s, O_CIDX);
-  if (idx == 0xffff) return 0;                  // untracked since it opened: reported once then
+  if (idx == 0xffff || client == 0) return 0;   // untracked since it opened (reported once then) or unknown
   if (idx != 0 && idx <= cfg(C_CLIENTS)) {
     const e = entryPtr(idx - 1);
     if (load<u32>(e) == client) return e;

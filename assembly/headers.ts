@@ -47,16 +47,13 @@ function put(p: usize, n: u32): void {
   pos += n;
 }
 
-function putByte(c: u32): void {
-  if (full || pos + 1 > cfg(C_OUT)) { full = true; return; }
-  store<u8>(outBase + pos, <u8>c);
-  pos++;
-}
-
+// One bounds check for the whole number. A number that does not fit leaves the area full, and a
+// full area fails the whole call, so no partial number is ever reported.
 function putDecimal(v: u32): void {
-  let div: u32 = 1;
-  while (v / div >= 10) div *= 10;
-  for (; div > 0; div /= 10) putByte(0x30 + (v / div) % 10);
+  let div: u32 = 1, n: u32 = 1;
+  while (v / div >= 10) { div *= 10; n++; }
+  if (full || pos + n > cfg(C_OUT)) { full = true; return; }
+  for (; div > 0; div /= 10) store<u8>(outBase + pos++, <u8>(0x30 + (v / div) % 10));
 }
 
 // Two bytes, b0 | b1 << 8 (CR LF, ": "): one call and one bounds check instead of two.
@@ -71,7 +68,7 @@ function put2(v: u32): void {
 function putStatusLine(status: u32): void {
   put(T_HTTP11, T_HTTP11_LEN);
   putDecimal(status);
-  putByte(0x20);
+  put(T_HTTP11 + T_HTTP11_LEN - 1, 1);            // the SP that ends "HTTP/1.1 "
   for (let q = REASONS; load<u16>(q) != 0; q += 3 + <usize>load<u8>(q, 2)) {
     if (<u32>load<u16>(q) == status) { put(q + 3, load<u8>(q, 2)); break; }
   }
@@ -153,12 +150,14 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
   if (appLen > cfg(C_WINDOW)) return refuse(slot, s, E_RESP_SPACE, now); // records lie in the window
   pos = 0; full = false;
   putStatusLine(status);
-  const mask = putAppFields(appLen, slot, now);
+  // Most answers carry no application fields: the record walker is then never called (a first
+  // call compiles it on wasm3).
+  const mask = appLen ? putAppFields(appLen, slot, now) : 0;
   if (mask & 0x40000000) return refuse(slot, s, mask & 0xff, now);
   const st = <u32>load<u8>(s, O_STATE), rf = load<u32>(s, O_RFLAGS);
   // The application's answers feed the client's counters (the module's own error answers were
   // counted when the error was found); one that gets the client banned ends the connection.
-  const counter = st == S_DEAD ? CT_COUNT : counterOfReply(status);
+  const counter = st == S_DEAD || status < 400 ? CT_COUNT : counterOfReply(status);   // < 400 counts nothing
   const ban = counter != CT_COUNT && (count(clientOf(slot, now), counter, slot, now) & (1 << RM_BAN)) != 0;
   let closing = false;
   if (status >= 200) {

@@ -1,17 +1,14 @@
 // The module's ABI: exports only. Documented in ABI.md; host/module.ts is its one typed wrapper.
 import {
-  CONFIG, loadDefaultsIfBlank, layout, highWater, inputBase, spansBase, outBase, eventsBase, clientsBase, cfg,
-  C_WINDOW, C_EVENTS, C_SLOTS,
+  CONFIG, CONFIG_MAGIC, C_MAGIC, loadDefaults, layout, slotsBase, inputBase, spansBase, outBase, eventsBase, clientsBase, cfg,
+  C_WINDOW, C_EVENTS,
 } from './config';
 import { E_CONFIG, statusOf } from './errors';
 import { CLASS_TABLE } from './tables';
 import { RESULT } from './output';
 import { eventTotal, resetEvents } from './events';
-import { feed as feedSlot } from './machine';
 import { open as openSlot, close as closeSlot } from './connections';
-import { respond as respondSlot } from './headers';
 import { tick as tickSlots } from './timeouts';
-import { slotPtr } from './slots';
 import { rulesValid, resetClients, forgive as forgiveClient } from './defense';
 
 export function configPtr(): usize { return CONFIG; }
@@ -20,9 +17,16 @@ export function resultPtr(): usize { return RESULT; }
 // Lays out every table from the config blob and closes all slots. Returns the high-water mark
 // (bytes of linear memory the module uses) or -E_CONFIG.
 export function init(): i32 {
-  loadDefaultsIfBlank();
-  if (!layout() || !rulesValid()) return -<i32>E_CONFIG;
-  for (let i: u32 = 0; i < cfg(C_SLOTS); i++) store<u8>(slotPtr(i) + 60, 0);
+  if (cfg(C_MAGIC) != CONFIG_MAGIC) loadDefaults();     // a blank blob: every value at its default
+  const highWater = layout();
+  if (!highWater || !rulesValid()) return -<i32>E_CONFIG;
+  // The slot table and the client table are adjacent: one pass zeroes both (every slot closed,
+  // every client record free), 32 bytes per step. Both are 4-byte multiples from an 8-aligned base.
+  let p = slotsBase;
+  for (; p + 32 <= eventsBase; p += 32) {
+    store<u64>(p, 0); store<u64>(p, 0, 8); store<u64>(p, 0, 16); store<u64>(p, 0, 24);
+  }
+  for (; p < eventsBase; p += 4) store<u32>(p, 0);
   resetClients();
   resetEvents();
   return <i32>highWater;
@@ -42,8 +46,9 @@ export function status(code: u32): u32 { return statusOf(code); }
 
 export function open(client: u32, tls: u32, now: u32): i32 { return openSlot(client, tls != 0, now); }
 export function close(slot: u32): void { closeSlot(slot); }
-export function feed(slot: u32, from: u32, to: u32, now: u32): u32 { return feedSlot(slot, from, to, now); }
-export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: u32, now: u32): i32 {
-  return respondSlot(slot, status, length, appLen, opts, now);
-}
+// The two per-request calls are exported as they are, not wrapped: a wrapper is one call more per
+// request in an interpreter (feed(slot, from, to, now): u32; respond(slot, status, length, appLen,
+// opts, now): i32).
+export { feed } from './machine';
+export { respond } from './headers';
 export function tick(now: u32, from: u32): i32 { return tickSlots(now, from); }

@@ -16,37 +16,41 @@ import { scanValue, scanToken } from './scan';
 import { fieldIdOf, applyField } from './fields';
 import * as ctx from './context';
 
-// Returns the position after the last line committed (p itself when none was). The line and byte
-// counts and the span count live in locals and are stored once at the end: nothing called from the
-// loop (fieldId, applyField) reads them. Both span records of a line are written, then spansFull is
-// set as emit() would set it: the loop only starts a line while two records fit.
+// Returns the position after the last line committed (p itself when none was). Each committed line
+// stores the line and byte counts and the span count at once, so every exit is a plain return: a
+// loop left by break sits in a block, whose whole code WAMR classic rescans when its end is not in
+// its small cache, once per call. Nothing called from the loop (fieldId, applyField) reads those
+// counts. Both span records of a line are written, then spansFull is set as emit() would set it:
+// the loop only starts a line while two records fit.
 export function wholeLines(p: usize): usize {
   const e = ctx.end, s = ctx.slot, trailer = (ctx.flags & R_TRAILER) != 0;
   const maxCount = cfg(C_HEADERS), maxBytes = <u64>cfg(C_HEADER), spanCap = cfg(C_SPANS);
   const kName = trailer ? K_TRAILER_NAME : K_NAME, kValue = trailer ? K_TRAILER_VALUE : K_VALUE;
   let count = load<u32>(s, O_HCOUNT), bytes = <u64>load<u32>(s, O_HBYTES), spans = spanCount;
-  // A do-while: WAMR classic then looks up no block spanning the whole body once per line.
-  if (p < e && spans + 2 <= spanCap) do {
+  for (;;) {
+    if (p >= e || spans + 2 > spanCap) return p;
     let q = scanToken(p, e);
-    if (q == p || q >= e || load<u8>(q) != COLON) break;
+    if (q == p || q >= e || load<u8>(q) != COLON) return p;
     const nameLen = <u32>(q - p);
     q++;
     while (q < e && is(load<u8>(q), WS)) q++;
     const v0 = q;
     q = scanValue(q, e);
-    if (q + 1 >= e || load<u16>(q) != CRLF16) break;
+    if (q + 1 >= e || load<u16>(q) != CRLF16) return p;
     let v1 = q;
     while (v1 > v0 && is(load<u8>(v1 - 1), WS)) v1--;
     const lineBytes = bytes + <u64>(q + 2 - p);
-    if (count + 1 > maxCount || lineBytes > maxBytes) break;
+    if (count + 1 > maxCount || lineBytes > maxBytes) return p;
     const id = trailer ? 0 : fieldIdOf(p, nameLen);
     if (id != 0) {
       const f = applyField(s, id, v0, <u32>(v1 - v0), ctx.flags);
-      if (f & 0x80000000) break;
+      if (f & 0x80000000) return p;
       ctx.setFlags(f);
     }
     count++;
     bytes = lineBytes;
+    store<u32>(s, count, O_HCOUNT);
+    store<u32>(s, <u32>bytes, O_HBYTES);
     const r = spansBase + <usize>(spans * SPAN_BYTES);
     store<u16>(r, <u16>kName);
     store<u16>(r, <u16>id, 2);
@@ -57,10 +61,8 @@ export function wholeLines(p: usize): usize {
     store<u16>(r, <u16>(v0 - inputBase), 12);
     store<u16>(r, <u16>(v1 - v0), 14);
     spans += 2;
+    setSpanCount(spans);
     p = q + 2;
-  } while (p < e && spans + 2 <= spanCap);
-  store<u32>(s, count, O_HCOUNT);
-  store<u32>(s, <u32>bytes, O_HBYTES);
-  setSpanCount(spans);
-  return p;
+  }
+  return unreachable();
 }

@@ -51,9 +51,11 @@ function stepOther(st: u32, p: usize): usize {
   return ctx.end;
 }
 
-// States whose token is retained by the host when input ends inside it.
+// States whose token is retained by the host when input ends inside it: one bit per state (all
+// states are below 32), so the test is a shift, not a chain of ifs.
+@inline const RETAINING: u32 = (1 << S_METHOD) | (1 << S_TARGET) | (1 << S_VERSION) | (1 << S_NAME) | (1 << S_VALUE);
 @inline function retains(st: u32): bool {
-  return st == S_METHOD || st == S_TARGET || st == S_VERSION || st == S_NAME || st == S_VALUE;
+  return ((RETAINING >> st) & 1) != 0;
 }
 
 // An error is sticky: the slot answers the same verdict to every later call. The first report
@@ -82,11 +84,10 @@ export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
   clearSpans();
   setResult(3, from); setResult(4, to); setResult(5, 0); setResult(6, 0); setResult(7, 0);
   setResult(8, 0); setResult(9, 0);
-  if (!slotValid(slotNo) || from > to || to > cfg(C_WINDOW)) return reportBadSlot();
+  if (<u32>!slotValid(slotNo) | <u32>(from > to) | <u32>(to > cfg(C_WINDOW))) return reportBadSlot();
   const s = slotPtr(slotNo);
   const st0 = <u32>load<u8>(s, O_STATE);
-  if (st0 == S_DEAD) return reportError(slotNo, s, load<u8>(s, O_ERR), now);
-  if (st0 == S_CLOSED) return reportError(slotNo, s, E_CLOSED, now);
+  if (st0 >= S_DEAD) return reportError(slotNo, s, st0 == S_DEAD ? load<u8>(s, O_ERR) : E_CLOSED, now);
   const base = inputBase + <usize>from;
   const t = retains(st0) ? <usize>load<u16>(s, O_TOK) : 0;
   ctx.begin(slotNo, s, st0, load<u32>(s, O_FLAGS), base, inputBase + <usize>to, now);
@@ -107,20 +108,17 @@ function finish(slotNo: u32, s: usize, p: usize): u32 {
   }
   let v = ctx.verdict;
   const st = ctx.state;
-  const keep = retains(st) && p == ctx.end ? ctx.tok : p;
+  const keep = retains(st) & (p == ctx.end) ? ctx.tok : p;
   setResult(3, <u32>(p - inputBase));
   setResult(4, <u32>(keep - inputBase));
-  store<u16>(s, retains(st) ? <u16>(p - keep) : 0, O_TOK);
-  if (v & V_DONE) {
-    setResult(6, ctx.doneFlags);
-    resetRequest(s);
-    store<u8>(s, <u8>((ctx.doneFlags & R_KEEP_ALIVE) ? S_START : S_CLOSED), O_STATE);
-  } else {
-    setResult(6, ctx.flags);
-    store<u8>(s, <u8>st, O_STATE);
-    store<u32>(s, ctx.flags, O_FLAGS);
-  }
-  if (spansFull && p < ctx.end) v |= V_PAUSE;
+  store<u16>(s, <u16>(p - keep), O_TOK);            // 0 unless a retained token is cut off
+  // Selects around one small if: a done request's fields start again at zero.
+  const done = (v & V_DONE) != 0;
+  setResult(6, done ? ctx.doneFlags : ctx.flags);
+  store<u32>(s, ctx.flags, O_FLAGS);
+  if (done) resetRequest(s);
+  store<u8>(s, <u8>(done ? ((ctx.doneFlags & R_KEEP_ALIVE) ? S_START : S_CLOSED) : st), O_STATE);
+  v |= spansFull & (p < ctx.end) ? V_PAUSE : 0;
   setResult(0, v);
   return v;
 }

@@ -3,7 +3,7 @@
 // retained by the host and handed back at the start of the next window; O_TOK records how much of it
 // was already scanned, so no byte is scanned twice however the input is split.
 import { CR, LF, SP, COLON } from './chars';
-import { cfg, C_URI, C_HEADERS } from './config';
+import { cfg, C_URI, C_HEADERS, spansBase, inputBase, SPAN_BYTES } from './config';
 import { TCHAR, WS, FIELD_VCHAR } from './tables';
 import { is } from './classes';
 import {
@@ -15,7 +15,7 @@ import {
   R_M_CONNECT, R_M_OPTIONS, R_STARTED, R_NO_VERSION, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
   S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
 } from './slots';
-import { emit, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
+import { emit, spanCount, spansFull, setSpanCount, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
 import { checkTarget } from './target';
 import { scanValue, scanVisible, scanToken } from './scan';
 import { fieldId, applyField } from './fields';
@@ -32,17 +32,20 @@ import * as ctx from './context';
 
 export function onStart(p: usize): usize {
   const c = <u32>load<u8>(p);
-  if (c == CR) { ctx.setState(S_START_LF); return p + 1; }
-  if (c == LF) return ctx.fail(E_BARE_LF);
-  if (!is(c, TCHAR)) return ctx.fail(E_BAD_METHOD);
+  if (!is(c, TCHAR)) return startOther(p, c);      // a method starts with a tchar; CR, LF are not
   ctx.setFlags(ctx.flags | R_STARTED);
   store<u32>(ctx.slot, ctx.now, O_TREQ);
   store<u32>(ctx.slot, 0, O_RFLAGS);     // respond() now answers this request, not the last one
   const q = wholeRequestLine(p);
-  if (q != p) return q;
+  if (q != p) return q < ctx.end ? onField(q) : q;   // the fields in the same step (state S_FIELD)
   ctx.setTok(p);
   ctx.setState(S_METHOD);
   return p;
+}
+
+function startOther(p: usize, c: u32): usize {
+  if (c == CR) { ctx.setState(S_START_LF); return p + 1; }
+  return ctx.fail(c == LF ? E_BARE_LF : E_BAD_METHOD);
 }
 
 // Fast path: a request line that lies whole in the window and is valid is reported in one pass;
@@ -50,23 +53,33 @@ export function onStart(p: usize): usize {
 // and give the exact verdict. Same contract as wholeLines() in lines.ts.
 function wholeRequestLine(p: usize): usize {
   const e = ctx.end, uri = cfg(C_URI);
-  let q = p;
-  q = scanToken(q, e);
-  const m = <u32>(q - p);
-  if (q >= e || load<u8>(q) != SP || m > uri) return p;
-  const t = q + 1;
-  q = scanVisible(t, e);
-  const n = <u32>(q - t);
-  if (q >= e || load<u8>(q) != SP || n > uri) return p;
-  const v = q + 1;
-  if (v + 10 > e || load<u8>(v, 8) != CR || load<u8>(v, 9) != LF) return p;
-  const flags = ctx.flags | (m >= 4 ? methodFlags(p, m) : 0);
+  const q = scanToken(p, e), m = <u32>(q - p);
+  // Tests are combined with | (no short circuit) where every read is known to be in the window:
+  // each if is one more lookup in WAMR classic's small block-end cache. q < r, and r + 11 <= e
+  // puts the version and its CRLF (r + 1 .. r + 10) in the window; when q == e, t = e + 1 and
+  // scanVisible returns it, so r + 11 > e.
+  const t = q + 1, r = scanVisible(t, e), n = <u32>(r - t);
+  if (r + 11 > e) return p;
+  if (<u32>(load<u8>(q) != SP) | <u32>(load<u8>(r) != SP) | <u32>(m > uri) | <u32>(n > uri)
+    | <u32>(load<u16>(r, 9) != 0x0a0d)) return p;
+  const v = r + 1;
+  const flags = ctx.flags | methodFlags(p, m);
   if (checkTarget(t, n, (flags & R_M_CONNECT) != 0, (flags & R_M_OPTIONS) != 0)) return p;
   const before = ctx.flags;
   ctx.setFlags(flags);
   if (checkVersion(v, 8)) { ctx.setFlags(before); return p; }
-  emit(K_METHOD, 0, p, m);
-  emit(K_TARGET, 0, t, n);
+  // A request line is the call's first output (a completed message ends the call, and the span
+  // area holds at least 4 records), so both records fit: one spansFull test for the two.
+  const sp = spanCount, rec = spansBase + <usize>(sp * SPAN_BYTES);
+  store<u16>(rec, <u16>K_METHOD);
+  store<u16>(rec, 0, 2);
+  store<u16>(rec, <u16>(p - inputBase), 4);
+  store<u16>(rec, <u16>m, 6);
+  store<u16>(rec, <u16>K_TARGET, 8);
+  store<u16>(rec, 0, 10);
+  store<u16>(rec, <u16>(t - inputBase), 12);
+  store<u16>(rec, <u16>n, 14);
+  setSpanCount(sp + 2);
   ctx.setState(S_FIELD);
   return v + 10;
 }
@@ -83,12 +96,17 @@ export function onStartLf(p: usize): usize {
   return p + 1;
 }
 
-// Methods are case-sensitive (RFC 9110 9.1). Called with n >= 4, so the u32 read is in the token.
-function methodFlags(p: usize, n: u32): u32 {
-  const w = load<u32>(p);
-  if (n == 4 && w == 0x44414548) return R_M_HEAD;
-  if (n == 7 && w == 0x4e4e4f43 && load<u16>(p, 4) == 0x4345 && load<u8>(p, 6) == 0x54) return R_M_CONNECT;
-  if (n == 7 && w == 0x4954504f && load<u16>(p, 4) == 0x4e4f && load<u8>(p, 6) == 0x53) return R_M_OPTIONS;
+// Methods are case-sensitive (RFC 9110 9.1). HEAD is the only 4-byte one that matters and is
+// tested in place (so POST calls nothing); 7-byte tokens go to methodFlags7. Reads stay in the token.
+@inline function methodFlags(p: usize, n: u32): u32 {
+  return n == 4 ? (load<u32>(p) == 0x44414548 ? R_M_HEAD : 0) : n == 7 ? methodFlags7(p) : 0;
+}
+
+// Bytes 0-3 and 3-6 of a 7-byte token: CONNECT or OPTIONS.
+function methodFlags7(p: usize): u32 {
+  const w = load<u32>(p), t = load<u32>(p, 3);
+  if (w == 0x4e4e4f43 && t == 0x5443454e) return R_M_CONNECT;
+  if (w == 0x4954504f && t == 0x534e4f49) return R_M_OPTIONS;
   return 0;
 }
 
@@ -99,7 +117,7 @@ export function onMethod(p: usize): usize {
   if (n > cfg(C_URI)) return ctx.fail(E_METHOD_LONG);   // any token is a method, but not an endless one
   if (p == e) return p;
   if (load<u8>(p) != SP) return ctx.fail(E_BAD_METHOD);
-  ctx.setFlags(ctx.flags | (n >= 4 ? methodFlags(ctx.tok, n) : 0));
+  ctx.setFlags(ctx.flags | methodFlags(ctx.tok, n));
   emit(K_METHOD, 0, ctx.tok, n);
   ctx.setTok(p + 1);
   ctx.setState(S_TARGET);
@@ -128,12 +146,14 @@ export function onTarget(p: usize): usize {
 }
 
 // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
+// The eight bytes are read only when there are eight; then the tests are combined with |.
 function checkVersion(p: usize, n: u32): u32 {
-  if (n != 8 || load<u32>(p) != load<u32>(T_HTTP_PREFIX) || load<u8>(p, 4) != 0x2f) return E_BAD_VERSION;
-  const major = <u32>load<u8>(p, 5) - 0x30, dot = <u32>load<u8>(p, 6), minor = <u32>load<u8>(p, 7) - 0x30;
-  if (major > 9 || dot != 0x2e || minor > 9) return E_BAD_VERSION;
-  if (major != 1 || minor > 1) return E_VERSION;
-  if (minor == 1) ctx.setFlags(ctx.flags | R_V11);
+  if (n != 8) return E_BAD_VERSION;
+  const major = <u32>load<u8>(p, 5) - 0x30, minor = <u32>load<u8>(p, 7) - 0x30;
+  if (<u32>(load<u32>(p) != load<u32>(T_HTTP_PREFIX)) | <u32>(load<u8>(p, 4) != 0x2f) | <u32>(major > 9)
+    | <u32>(load<u8>(p, 6) != 0x2e) | <u32>(minor > 9)) return E_BAD_VERSION;
+  if (<u32>(major != 1) | <u32>(minor > 1)) return E_VERSION;
+  ctx.setFlags(ctx.flags | (minor * R_V11));        // minor is 0 or 1 here
   return 0;
 }
 
@@ -158,12 +178,22 @@ export function onLineLf(p: usize): usize {
   return p + 1;
 }
 
+// p is at the CR of the empty line that ends a field section. With its LF in the window the
+// section ends in this step (one dispatch less per request); else the LF is awaited as before.
+function sectionEnd(p: usize): usize {
+  if (p + 1 < ctx.end) return onHeadLf(p + 1);
+  ctx.setState(S_HEAD_LF);
+  return p + 1;
+}
+
 export function onField(p: usize): usize {
   const c = <u32>load<u8>(p);
-  if (c == CR) { ctx.setState(S_HEAD_LF); return p + 1; }
+  if (c == CR) return sectionEnd(p);
   if (is(c, TCHAR)) {
     const q = wholeLines(p);
-    if (q != p) return q;                      // stays in S_FIELD at the next line start
+    // Lines were taken; the empty line after them is taken in the same step unless the span area
+    // just filled (the call then stops first, as it does between two steps).
+    if (q != p) return !spansFull && q < ctx.end && load<u8>(q) == CR ? sectionEnd(q) : q;
     const n = load<u32>(ctx.slot, O_HCOUNT) + 1;
     if (n > cfg(C_HEADERS)) return ctx.fail(E_FIELD_COUNT);
     store<u32>(ctx.slot, n, O_HCOUNT);

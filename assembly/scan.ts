@@ -24,8 +24,11 @@ import { classOf, is } from './classes';
 
 // Returns the first position in [p, e) whose byte is not a field-value byte (VCHAR, obs-text, SP,
 // HTAB), or e. A word's stop candidates are CTLs and DEL; an HTAB among them is stepped over.
+// The loops test their bound first and leave by return: a while loop's body would sit inside an
+// if, whose whole length WAMR classic rescans on a block-cache miss, once per call.
 export function scanValue(p: usize, e: usize): usize {
-  while (p < e) {
+  for (;;) {
+    if (p >= e) return p;
     const w = word(p, e);
     // Quick test, exact for words without obs-text: a byte below 0x20 borrows into its own high
     // bit, 0x7F carries into it; a word it does not pass takes the exact test below.
@@ -37,31 +40,39 @@ export function scanValue(p: usize, e: usize): usize {
     if (q >= e || load<u8>(q) != 0x09) return q < e ? q : e;
     p = q + 1;
   }
-  return p;
+  return unreachable();
 }
 
 // Returns the first position in [p, e) whose byte is not visible US-ASCII (0x21-0x7E), or e.
 // (w + ONES) flags 0x7F and above; a carry only leaves a byte of 0xFF, itself flagged below it.
 export function scanVisible(p: usize, e: usize): usize {
-  while (p < e) {
+  for (;;) {
+    if (p >= e) return p;
     const w = word(p, e);
     const m = ((w | (w + ONES) | ((w - ONES * 0x21) & ~w))) & HIGH;
-    if (!m) { p += 8; continue; }
-    const q = p + firstFlagged(m);
-    return q < e ? q : e;
+    if (m) {
+      const q = p + firstFlagged(m);
+      return q < e ? q : e;
+    }
+    p += 8;
   }
-  return p;
+  return unreachable();
 }
 
 // Returns the first position in [p, e) whose byte is not a tchar (a method or a field name), or e.
 // Four bytes per step while four remain, each tested without a bounds check; then byte by byte.
+// The loop leaves by return (no if or block spanning its body: WAMR classic).
 export function scanToken(p: usize, e: usize): usize {
-  for (; p + 4 <= e; p += 4) {
+  for (;;) {
+    if (p + 4 > e) {
+      while (p < e && is(load<u8>(p), TCHAR)) p++;
+      return p;
+    }
     if (!(classOf(load<u8>(p)) & TCHAR)) return p;
     if (!(classOf(load<u8>(p, 1)) & TCHAR)) return p + 1;
     if (!(classOf(load<u8>(p, 2)) & TCHAR)) return p + 2;
     if (!(classOf(load<u8>(p, 3)) & TCHAR)) return p + 3;
+    p += 4;
   }
-  while (p < e && is(load<u8>(p), TCHAR)) p++;
-  return p;
+  return unreachable();
 }

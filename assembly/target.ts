@@ -20,22 +20,32 @@ import {
   return (classOf(load<u8>(p)) & classOf(load<u8>(p, 1)) & classOf(load<u8>(p, 2)) & classOf(load<u8>(p, 3)) & k) != 0;
 }
 
-// Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
-// Four bytes per step while four remain and none of them is "%" or outside the class.
-function checkPathQuery(p: usize, n: u32): u32 {
-  const e = p + <usize>n;
-  if (p < e) do {                    // a do-while: no block spanning the body per step (WAMR classic)
-    while (p + 4 <= e && all4(p, TARGET) && noPct4(p)) p += 4;
-    if (p >= e) break;
+// The end of a run of class-k bytes in which every "%" opens a valid pct-encoded triple: e, or the
+// first byte that is not of class k, or a "%" that does not open a triple. Four bytes per step
+// while four remain and none of them is "%" or outside the class. Every exit is a return (no
+// block around the loop: WAMR classic rescans a block's whole code when its end is not cached).
+function pctRunEnd(p: usize, e: usize, k: u32): usize {
+  for (;;) {
+    while (p + 4 <= e && all4(p, k) && noPct4(p)) p += 4;
+    if (p >= e) return e;
     const c = <u32>load<u8>(p);
-    if (!is(c, TARGET)) return c == HASH ? E_FRAGMENT : E_BAD_TARGET;
+    if (!is(c, k)) return p;
     if (c == PCT) {
-      if (p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return E_BAD_PCT;
+      if (p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return p;
       p += 2;
     }
     p++;
-  } while (p < e);
-  return E_NONE;
+  }
+  return unreachable();
+}
+
+// Bytes of a path / query: pchar / "/" / "?" with every "%" opening a valid pct-encoded triple.
+@inline function checkPathQuery(p: usize, n: u32): u32 {
+  const e = p + <usize>n;
+  const q = pctRunEnd(p, e, TARGET);
+  if (q == e) return E_NONE;
+  const c = <u32>load<u8>(q);
+  return c == PCT ? E_BAD_PCT : c == HASH ? E_FRAGMENT : E_BAD_TARGET;
 }
 
 // dec-octet "." dec-octet "." dec-octet "." dec-octet, no leading zeros (RFC 3986 3.2.2).
@@ -98,31 +108,27 @@ function checkIpLiteral(p: usize, n: u32): bool {
   return true;
 }
 
+// "[" IP-literal "]" at p: the position after "]", or 0. Apart from checkAuthority() so that the
+// if choosing it spans one call (WAMR classic rescans an if's code when its end is not cached).
+function ipLiteralEnd(p: usize, e: usize): usize {
+  let q = p;
+  while (q < e && load<u8>(q) != RBRACKET) q++;
+  return q < e && checkIpLiteral(p + 1, <u32>(q - p) - 1) ? q + 1 : 0;
+}
+
 // uri-host [":" port] (RFC 3986 3.2.2-3.2.3). Returns E_NONE or `bad`; an "@" anywhere is userinfo.
 export function checkAuthority(p: usize, n: u32, needPort: bool, needHost: bool, bad: u32): u32 {
   const e = p + <usize>n;
-  let q = p;
-  if (n > 0 && load<u8>(p) == LBRACKET) {
-    while (q < e && load<u8>(q) != RBRACKET) q++;
-    if (q == e || !checkIpLiteral(p + 1, <u32>(q - p) - 1)) return bad;
-    q++;
-  } else {
-    while (q < e) {
-      while (q + 4 <= e && all4(q, REG_NAME) && noPct4(q)) q += 4;
-      if (q >= e) break;
-      const c = <u32>load<u8>(q);
-      if (c == COLON) break;
-      if (!is(c, REG_NAME)) return c == AT ? E_USERINFO : bad;
-      if (c == PCT) {
-        if (q + 2 >= e || !is(load<u8>(q, 1), HEXDIG) || !is(load<u8>(q, 2), HEXDIG)) return bad;
-        q += 2;
-      }
-      q++;
-    }
-    if (needHost && q == p) return bad;
+  // The host ends at e or at the byte after it (after "]" for an IP literal, 0 when that is bad).
+  const lit = n > 0 && load<u8>(p) == LBRACKET;
+  let q = lit ? ipLiteralEnd(p, e) : pctRunEnd(p, e, REG_NAME);
+  if (!q) return bad;
+  if (q < e) {
+    const c = <u32>load<u8>(q);
+    if (c != COLON) return c == AT && !lit ? E_USERINFO : bad;
   }
+  if (needHost && q == p) return bad;
   if (q == e) return needPort ? bad : E_NONE;
-  if (load<u8>(q) != COLON) return bad;
   q++;
   if (needPort && q == e) return bad;
   for (; q < e; q++) if (!is(load<u8>(q), DIGIT)) return bad;
