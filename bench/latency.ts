@@ -4,6 +4,9 @@
 //                  allocations: copy the request into the input window, feed(), read every span
 //                  record (kind, field, offset, length), feed() again from `consumed` after HEAD
 //                  until DONE. One keep-alive slot, one request after another.
+//   moat (client)  the same driver on a connection opened for a client hash (not 0), the clock
+//                  advancing 100 ms per request: the module also updates that client's defense
+//                  counters on every request, as `moat serve` does (it passes each peer's hash).
 //   moat (Feeder)  the same bytes through host/feeder.ts (the class the server uses: backlog,
 //                  RequestAssembler strings for method, target, fields; body chunks copied).
 //   llhttp         undici's llhttp Wasm build (scalar and SIMD), no-op JS callbacks, one parser
@@ -18,19 +21,22 @@ import { loadMix, MIX_NAMES, progress, stat, ratio, type Stat } from './lib.ts';
 type Driver = (req: Uint8Array) => number;
 
 /** The tight driver: what host/feeder.ts does for a whole request, with no per-request allocation. */
-export async function moatDriver(): Promise<Driver> {
+export async function moatDriver(client = 0): Promise<Driver> {
   const m = await loadMoat();
   const x = m.x;
   const buf = x.memory.buffer;
   const mem = new Uint8Array(buf), u32 = new Uint32Array(buf), u16 = new Uint16Array(buf);
   const input = x.inputPtr(), res = x.resultPtr() >> 2, spans = x.spansPtr() >> 1;
-  const slot = x.open(0, 0, 0);
+  const slot = x.open(client, 0, 0);
+  const step = client ? 100 : 0;   // a tracked client stays under the default 1200 requests/min rule
+  let now = 0;
   return (req) => {
     mem.set(req, input);
     const to = req.length;
     let from = 0, acc = 0;
+    now = (now + step) >>> 0;
     for (;;) {
-      x.feed(slot, from, to, 0);
+      x.feed(slot, from, to, now);
       const v = u32[res], n = u32[res + 5];
       for (let i = 0, p = spans; i < n; i++, p += 4) acc += u16[p] + u16[p + 1] + u16[p + 2] + u16[p + 3];
       if (v & (Verdict.DONE | Verdict.ERROR | Verdict.CLOSE)) return v & (Verdict.ERROR | Verdict.CLOSE) ? -1 : acc;
@@ -82,13 +88,16 @@ export interface LatencyResult {
   iterations: Record<string, Record<string, number>>;
 }
 
-export const PARSERS = ['moat', 'moat-feeder', 'llhttp', 'llhttp-simd'] as const;
+export const PARSERS = ['moat', 'moat-client', 'moat-feeder', 'llhttp', 'llhttp-simd'] as const;
+/** Any non-zero client address hash. */
+const TRACKED_CLIENT = 0x9e3779b9;
 export const CASES = ['mix', ...MIX_NAMES] as const;
 
 export async function latency(o: LatencyOptions): Promise<LatencyResult> {
   const mix = loadMix();
   const drivers: Record<string, Driver> = {
     moat: await moatDriver(),
+    'moat-client': await moatDriver(TRACKED_CLIENT),
     'moat-feeder': await feederDriver(),
     llhttp: llhttpDriver(false),
     'llhttp-simd': llhttpDriver(true),
@@ -133,7 +142,7 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
         samples[c][p].push(loop(drivers[p], sets[c], iters) / (iters * sets[c].length));
       }
     }
-    progress(`latency: run ${r + 1}/${o.runs}: mix moat ${samples.mix.moat[r].toFixed(0)} ns, feeder ${samples.mix['moat-feeder'][r].toFixed(0)} ns, llhttp ${samples.mix.llhttp[r].toFixed(0)} ns, llhttp-simd ${samples.mix['llhttp-simd'][r].toFixed(0)} ns per request`);
+    progress(`latency: run ${r + 1}/${o.runs}: mix moat ${samples.mix.moat[r].toFixed(0)} ns, client ${samples.mix['moat-client'][r].toFixed(0)} ns, feeder ${samples.mix['moat-feeder'][r].toFixed(0)} ns, llhttp ${samples.mix.llhttp[r].toFixed(0)} ns, llhttp-simd ${samples.mix['llhttp-simd'][r].toFixed(0)} ns per request`);
   }
 
   const ns: LatencyResult['ns'] = {}, ratios: LatencyResult['ratios'] = {};
@@ -143,6 +152,7 @@ export async function latency(o: LatencyOptions): Promise<LatencyResult> {
     ratios[c] = {
       'moat/llhttp': ratio(ns[c].moat, ns[c].llhttp),
       'moat/llhttp-simd': ratio(ns[c].moat, ns[c]['llhttp-simd']),
+      'moat-client/llhttp-simd': ratio(ns[c]['moat-client'], ns[c]['llhttp-simd']),
       'moat-feeder/llhttp': ratio(ns[c]['moat-feeder'], ns[c].llhttp),
     };
   }

@@ -17,6 +17,10 @@
  *                                    per response (format at ram() below)
  *   moat-cm.elf [--memory-limit B] --compile-all ...   compiles every function at load (probe.c)
  *                                    instead of on first call: the heap peak whatever requests come
+ *   moat-cm.elf --client H --bench[-parse] N F...   the same on a connection of client hash H (not 0):
+ *                                    the per-client defense counters are updated on every request, as
+ *                                    a server tracking its clients has them, and the clock advances
+ *                                    100 ms per request (so the default 1200/min request rule holds)
  *   moat-cm.elf --memory-limit BYTES ...   any of the above with this cap on linear memory (0 = the
  *                                    full page); default MOAT_MEMORY_LIMIT, which build-cortex-m.mjs
  *                                    sets to the default config's high-water mark rounded up to 1 KiB
@@ -339,6 +343,8 @@ static int load_files(int nfiles, char **files, uint8_t **req, uint32_t *len) {
   return 0;
 }
 
+static uint32_t bench_client = 0;   /* --client: 0 = a host that does not track clients */
+
 static int bench(long iterations, int respond, int nfiles, char **files) {
   uint8_t *req[16];
   uint32_t len[16], r[MOAT_R_WORDS];
@@ -346,21 +352,23 @@ static int bench(long iterations, int respond, int nfiles, char **files) {
   if (load_files(nfiles, files, req, len)) return 1;
   int32_t cp = moat_config_ptr(M);
   if (cp < 0 || moat_write(M, (uint32_t)cp, moat_config, MOAT_CONFIG_BYTES) || moat_init(M) < 0) die("init failed");
-  int32_t slot = moat_open(M, 0, 0, 0);
+  int32_t slot = moat_open(M, bench_client, 0, 0);
   if (slot < 0) die("open failed");
+  uint32_t now = 0;
   for (long it = 0; it < iterations; it++) {
     for (int i = 0; i < nfiles; i++) {
       if (moat_write_window(M, 0, req[i], len[i])) { fprintf(stderr, "%s: larger than the window\n", files[i]); return 1; }
       uint32_t from = 0;
+      if (bench_client) now += 100;
       for (;;) {
-        check(moat_feed(M, (uint32_t)slot, from, len[i], 0));
+        check(moat_feed(M, (uint32_t)slot, from, len[i], now));
         moat_result(M, r);
         if (r[MOAT_R_VERDICT] & (MOAT_ERROR | MOAT_CLOSE)) { fprintf(stderr, "%s: rejected (code %u)\n", files[i], (unsigned)r[MOAT_R_CODE]); return 1; }
         if (r[MOAT_R_VERDICT] & MOAT_DONE) break;
         if (r[MOAT_R_VERDICT] == MOAT_NEED_MORE) { fprintf(stderr, "%s: incomplete\n", files[i]); return 1; }
         from = r[MOAT_R_CONSUMED];
       }
-      if (respond && moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, 0) <= 0) die("respond failed");
+      if (respond && moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, now) <= 0) die("respond failed");
     }
   }
   moat_close(M, (uint32_t)slot);
@@ -488,6 +496,10 @@ static int run(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "--memory-limit") == 0) {
     memory_limit = (uint32_t)strtoul(argv[2], NULL, 10);
     argv[2] = argv[0]; argv += 2; argc -= 2; capped = 1;
+  }
+  if (argc >= 3 && strcmp(argv[1], "--client") == 0) {
+    bench_client = (uint32_t)strtoul(argv[2], NULL, 0);
+    argv[2] = argv[0]; argv += 2; argc -= 2;
   }
   int compile_all = argc >= 2 && strcmp(argv[1], "--compile-all") == 0;
   if (compile_all) { argv[1] = argv[0]; argv++; argc--; }
