@@ -94,7 +94,7 @@ export async function measure({ low = 50, high = 250, log = () => {} } = {}) {
       code_pages: m.code_pages,
       breakdown: m.breakdown,
       total: m.heap_peak + m.stack,
-      total_note: 'heap peak (newlib-nano malloc break high-water: wasm3 runtime, value stack, parsed module, linear memory, compiled code) + C stack high-water',
+      total_note: 'heap peak (newlib malloc break high-water: wasm3 runtime, value stack, parsed module, linear memory, compiled code) + C stack high-water',
       all_compiled: { heap_peak: all.memory.heap_peak, stack: all.memory.stack, compiled_code: all.memory.breakdown.compiled_code, code_pages: all.memory.code_pages,
         total: all.memory.heap_peak + all.memory.stack,
         note: 'the same run with every function compiled at load (m3_CompileModule): the heap whatever paths later requests take (wasm3 compiles lazily, so an error path first taken later grows the lazy figure)' },
