@@ -53,7 +53,7 @@ export function buildBaselineCortexM({ log = () => {} } = {}) {
     module: [join(gen, 'llhttp_wasm.c')],
     board: [join(CM, 'startup.c'), join(CM, 'sbrk.c')],
   };
-  const ldflags = [...CPU, '--specs=nano.specs', '--specs=rdimon.specs', '-Wl,--gc-sections',
+  const ldflags = [...CPU, '--specs=rdimon.specs', '-Wl,--gc-sections',
     `-Wl,--defsym=HEAP_SIZE=${HEAP_BYTES}`, `-Wl,--defsym=STACK_SIZE=${STACK_BYTES}`];
   const h = createHash('sha256');
   h.update(JSON.stringify([CFLAGS, DEFINES, ldflags, src]));
