@@ -10,7 +10,7 @@ import { lookup, count, banned, found, CT_CONNECTIONS, CT_LIMIT } from './defens
 // Returns the slot number, or -(error code) when a ban or a limit refuses the connection.
 // An unknown client (0) has no record: the defense calls are skipped, not just made to return at
 // once, so a host that does not track clients never compiles them on wasm3 (compiled on first call).
-export function open(client: u32, tls: bool, now: u32): i32 {
+export function open(client: u32, tls: u32, now: u32): i32 {
   let e: usize = 0, cidx: u32 = 0;
   if (client) {
     e = lookup(client, 0xff, now);
@@ -36,7 +36,7 @@ export function open(client: u32, tls: bool, now: u32): i32 {
   }
   const s = slotPtr(<u32>free);
   for (let i: u32 = 0; i < SLOT_WORDS; i++) store<u32>(s + (i << 2), 0);
-  store<u8>(s, <u8>(C_OPEN | (tls ? C_TLS : 0)), O_CONN);
+  store<u8>(s, <u8>(C_OPEN | (tls != 0 ? C_TLS : 0)), O_CONN);
   store<u32>(s, client, O_CLIENT);
   store<u32>(s, now, O_TOPEN);
   store<u32>(s, now, O_TREQ);
