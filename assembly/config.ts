@@ -72,8 +72,9 @@ export function loadDefaults(): void {
 }
 
 // Region bases, set by layout(). Everything the module touches lives below the high-water mark
-// layout() returns.
-export let slotsBase: usize = 0;
+// layout() returns. The slot table sits right above the static data, so its base is a constant, not
+// one more Wasm global for wasm3 to initialize at load.
+@inline export function slotsBase(): usize { return (__heap_base + 7) & ~7; }
 export let clientsBase: usize = 0;
 export let eventsBase: usize = 0;
 export let spansBase: usize = 0;
@@ -93,8 +94,7 @@ export function layout(): u32 {
   if (cfg(C_URI) == 0 || cfg(C_HEADER) == 0 || cfg(C_HEADERS) == 0) return 0;
   if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER)) return 0;
   if (cfg(C_CLIENTS) > 0xfffe || cfg(C_RULES) > 8) return 0;
-  let p: u64 = (<u64>__heap_base + 7) & ~7;
-  slotsBase = <usize>p;  p += <u64>slots * SLOT_BYTES;
+  let p: u64 = <u64>slotsBase() + <u64>slots * SLOT_BYTES;
   clientsBase = <usize>p; p += <u64>cfg(C_CLIENTS) * <u64>(20 + (cfg(C_RULES) << 3));
   eventsBase = <usize>p; p += <u64>cfg(C_EVENTS) * EVENT_BYTES;
   spansBase = <usize>p;  p += <u64>cfg(C_SPANS) * SPAN_BYTES;

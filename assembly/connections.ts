@@ -5,7 +5,7 @@ import { cfg, C_SLOTS, C_CLIENT_CONNS } from './config';
 import { E_CONN_LIMIT, E_CLIENT_CONN_LIMIT, E_BANNED } from './errors';
 import { slotPtr, O_CONN, O_CLIENT, O_TOPEN, O_TREQ, O_TLAST, O_CIDX, C_OPEN, C_TLS, SLOT_WORDS } from './slots';
 import { event, EV_LIMIT } from './events';
-import { lookup, count, banned, found, CT_CONNECTIONS, CT_LIMIT } from './defense';
+import { lookup, recordAt, count, banned, CT_CONNECTIONS, CT_LIMIT } from './defense';
 
 // Returns the slot number, or -(error code) when a ban or a limit refuses the connection.
 // An unknown client (0) has no record: the defense calls are skipped, not just made to return at
@@ -13,8 +13,8 @@ import { lookup, count, banned, found, CT_CONNECTIONS, CT_LIMIT } from './defens
 export function open(client: u32, tls: u32, now: u32): i32 {
   let e: usize = 0, cidx: u32 = 0;
   if (client) {
-    e = lookup(client, 0xff, now);
-    cidx = found;
+    cidx = lookup(client, 0xff, now);
+    e = recordAt(cidx);
     count(e, CT_CONNECTIONS, 0xff, now);
     if (banned(e, now)) return -<i32>E_BANNED;    // no event per refusal: a banned flood must not fill the ring
   }

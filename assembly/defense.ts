@@ -48,12 +48,19 @@ import { slotPtr, O_CLIENT, O_CIDX } from './slots';
 @inline const B_BANNED: u32 = 1;
 @inline const B_DELAYED: u32 = 2;
 
-export let entryBytes: u32 = E_RULES;
-export let found: u32 = 0;                           // index + 1 of the record lookup() returned, 0xffff untracked
 export let rejectLeft: u32 = 0;               // ms left in the window of the rate rule that tripped
 
+@inline function entryBytes(): u32 {
+  return E_RULES + (cfg(C_RULES) << 3);
+}
+
 @inline function entryPtr(i: u32): usize {
-  return clientsBase + <usize>(i * entryBytes);
+  return clientsBase + <usize>(i * entryBytes());
+}
+
+// The record lookup() named: its index + 1, or 0 / 0xffff for none.
+@inline export function recordAt(idx: u32): usize {
+  return idx - 1 < 0xfffe ? entryPtr(idx - 1) : 0;
 }
 
 @inline function ruleWord(i: u32, w: u32): u32 {
@@ -65,11 +72,6 @@ export let rejectLeft: u32 = 0;               // ms left in the window of the ra
 export function rulesValid(): bool {
   for (let i: u32 = 0; i < cfg(C_RULES); i++) if (ruleWord(i, 2) - 1 >= 0x7fffffff) return false;
   return true;
-}
-
-// The records themselves are zeroed by init() (index.ts), with the slot table below them.
-export function resetClients(): void {
-  entryBytes = E_RULES + (cfg(C_RULES) << 3);
 }
 
 // From tick(): ended bans and delays lose their flag, and records idle for 2^30 ms (12 days) are
@@ -96,34 +98,34 @@ function hasBan(e: usize, now: u32): bool {
   return (load<u8>(e, E_FLAGS) & B_BANNED) != 0 && ahead(load<u32>(e, E_BAN), now);
 }
 
-// The record of `client`, created (evicting per the rule above) when it has none; 0 = untracked.
-export function lookup(client: u32, slotNo: u32, now: u32): usize {
+// The record of `client`, created (evicting per the rule above) when it has none, as its index + 1
+// (what a slot remembers in O_CIDX; recordAt() gives the record); 0 for client 0 and 0xffff when
+// every record holds a live ban (untracked).
+export function lookup(client: u32, slotNo: u32, now: u32): u32 {
   const n = cfg(C_CLIENTS);
-  found = 0;
   if (client == 0) return 0;
   let free: u32 = 0, victim: u32 = 0, vOff: u32 = 0x10000, vAge: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const e = entryPtr(i);
     const h = load<u32>(e);
-    if (h == client) { found = i + 1; return e; }
+    if (h == client) return i + 1;
     if (h == 0) { if (!free) free = i + 1; continue; }
     if (free || hasBan(e, now)) continue;
     const off = <u32>load<u16>(e, E_OFFENSES), age = now - load<u32>(e, E_SEEN);
     if (off < vOff || (off == vOff && age > vAge)) { victim = i + 1; vOff = off; vAge = age; }
   }
-  found = free ? free : victim;
+  const found = free ? free : victim;
   if (!found) {
-    event(EV_CLIENTS_FULL, slotNo, 0, client, now);
-    found = 0xffff;                             // the slot remembers it: reported once, not per request
-    return 0;
+    event(EV_CLIENTS_FULL, slotNo, 0, client, now);   // the slot remembers it: reported once, not per request
+    return 0xffff;
   }
   const e = entryPtr(found - 1);
-  const end = e + <usize>entryBytes;
+  const end = e + <usize>entryBytes();
   for (let p = e; p < end; p += 4) store<u32>(p, 0);
   store<u32>(e, client);
   store<u32>(e, now, E_SEEN);
   for (let i: u32 = 0; i < cfg(C_RULES); i++) store<u32>(e + E_RULES + (i << 3) + 4, now);
-  return e;
+  return found;
 }
 
 // An operator's pardon: the client's record is freed (ban, delay and counts gone). Returns whether
@@ -146,9 +148,9 @@ export function clientOf(slotNo: u32, now: u32): usize {
     const e = entryPtr(idx - 1);
     if (load<u32>(e) == client) return e;
   }
-  const e = lookup(client, slotNo, now);
+  const found = lookup(client, slotNo, now);
   store<u16>(s, <u16>found, O_CIDX);
-  return e;
+  return recordAt(found);
 }
 
 export function banned(e: usize, now: u32): bool {

@@ -35,8 +35,7 @@ export function headDone(): void {
   const limit = bodyLimit(f);
   const s = ctx.slot;
   if ((f & R_CL) && load<u64>(s, O_REMAINING) > <u64>limit) { ctx.fail(E_BODY_LARGE); return; }
-  const e = load<u32>(s, O_CLIENT) ? clientOf(ctx.slotNo, ctx.now) : 0;   // 0: an unknown client
-  if (e && !admit(e)) return;
+  if (load<u32>(s, O_CLIENT) && !admit(ctx.slotNo(), ctx.now())) return;   // 0: an unknown client
   const keep = f & R_V11 ? !(f & R_CONN_CLOSE) : (f & R_CONN_KEEP) && !(f & R_CONN_CLOSE);
   f |= R_HEAD_DONE | (keep ? R_KEEP_ALIVE : 0);
   store<u32>(s, limit, O_LIMIT);
@@ -61,14 +60,16 @@ export function headDone(): void {
 
 // The client's record counts the request; false when a ban or a rate rule refuses it. Apart from
 // headDone() (one test less per request for an untracked client, and no code to compile for it).
-function admit(e: usize): bool {
-  if (banned(e, ctx.now)) { ctx.fail(E_BANNED); return false; }   // banned on another connection since
-  if (count(e, CT_REQUESTS, ctx.slotNo, ctx.now) & (1 << RM_REJECT)) {
+function admit(slotNo: u32, now: u32): bool {
+  const e = clientOf(slotNo, now);
+  if (!e) return true;
+  if (banned(e, now)) { ctx.fail(E_BANNED); return false; }   // banned on another connection since
+  if (count(e, CT_REQUESTS, slotNo, now) & (1 << RM_REJECT)) {
     setResult(9, (rejectLeft + 999) / 1000);   // Retry-After: the rest of the rule's window
     ctx.fail(E_RATE_LIMIT);
     return false;
   }
-  setResult(8, delayOf(e, ctx.now));
+  setResult(8, delayOf(e, now));
   return true;
 }
 

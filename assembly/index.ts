@@ -8,7 +8,7 @@ import { CLASS_TABLE } from './tables';
 import { RESULT } from './output';
 import { eventTotal, resetEvents } from './events';
 import { tick as tickSlots } from './timeouts';
-import { rulesValid, resetClients, forgive as forgiveClient } from './defense';
+import { rulesValid, forgive as forgiveClient } from './defense';
 
 export function configPtr(): usize { return CONFIG; }
 export function resultPtr(): usize { return RESULT; }
@@ -21,12 +21,11 @@ export function init(): i32 {
   if (!highWater || !rulesValid()) return -<i32>E_CONFIG;
   // The slot table and the client table are adjacent: one pass zeroes both (every slot closed,
   // every client record free), 32 bytes per step. Both are 4-byte multiples from an 8-aligned base.
-  let p = slotsBase;
+  let p = slotsBase();
   for (; p + 32 <= eventsBase; p += 32) {
     store<u64>(p, 0); store<u64>(p, 0, 8); store<u64>(p, 0, 16); store<u64>(p, 0, 24);
   }
   for (; p < eventsBase; p += 4) store<u32>(p, 0);
-  resetClients();
   resetEvents();
   return <i32>highWater;
 }
