@@ -163,7 +163,7 @@ export function delayOf(e: usize, now: u32): u32 {
 }
 
 // Moves rule i's window forward to `now`; a new window lets the rule report again.
-function roll(e: usize, r: usize, i: u32, per: u32, now: u32): void {
+@inline function roll(e: usize, r: usize, i: u32, per: u32, now: u32): void {
   const start = load<u32>(r, 4), elapsed = now - start;
   if (elapsed < per) return;
   if (elapsed < per << 1) { store<u16>(r, load<u16>(r), 2); store<u32>(r, start + per, 4); }
@@ -172,7 +172,7 @@ function roll(e: usize, r: usize, i: u32, per: u32, now: u32): void {
   store<u8>(e, <u8>(<u32>load<u8>(e + E_FIRED) & ~(1 << i)), E_FIRED);
 }
 
-function estimate(r: usize, per: u32, now: u32): u32 {
+@inline function estimate(r: usize, per: u32, now: u32): u32 {
   const into = now - load<u32>(r, 4);
   return <u32>load<u16>(r) + <u32>((<u64>load<u16>(r, 2) * <u64>(per - into)) / <u64>per);
 }
