@@ -7,7 +7,6 @@
 import { cfg, C_HEADER, slotsBase, SLOT_BYTES } from './config';
 import { E_FIELD_BYTES } from './errors';
 import { O_HBYTES, O_RFLAGS, O_TLAST, O_ERR, R_KEEP_ALIVE, R_DONE } from './slots';
-import { V_DONE } from './output';
 
 export let slot: usize = 0;      // slot record
 export let state: u32 = 0;       // S_*
@@ -15,11 +14,12 @@ export let flags: u32 = 0;       // R_* of the request being parsed
 export let tok: usize = 0;       // start of the token being scanned (retained across calls)
 export let end: usize = 0;       // one past the last input byte
 export let running: bool = true; // false once the call must return (an error, a message end, a full span area)
-export let verdict: u32 = 0;     // V_* bits gathered so far
 
+// The call's verdict bits are not kept apart: finish() reads V_HEAD and V_DONE off the flags this
+// call set (R_HEAD_DONE, R_DONE), which headDone() and messageDone() set exactly where they report.
 @inline export function begin(s: usize, st: u32, fl: u32, t: usize, e: usize): void {
   slot = s; state = st; flags = fl; tok = t; end = e;
-  running = true; verdict = 0;
+  running = true;
 }
 
 @inline export function slotNo(): u32 { return <u32>(slot - slotsBase()) / SLOT_BYTES; }
@@ -36,13 +36,7 @@ export function fail(code: u32): usize {
   return end;
 }
 
-// Records a verdict bit without stopping the call.
-export function mark(v: u32): void {
-  verdict |= v;
-}
-
-@inline export function stop(v: u32): void {
-  verdict |= v;
+@inline export function stop(): void {
   running = false;
 }
 
@@ -59,7 +53,7 @@ export function countHeader(n: usize): bool {
 export function messageDone(): void {
   flags |= R_DONE;
   store<u32>(slot, flags, O_RFLAGS);
-  stop(V_DONE);
+  stop();
 }
 
 @inline export function keepAlive(): bool {

@@ -48,7 +48,6 @@ import { slotPtr, O_CLIENT, O_CIDX } from './slots';
 @inline const B_BANNED: u32 = 1;
 @inline const B_DELAYED: u32 = 2;
 
-export let rejectLeft: u32 = 0;               // ms left in the window of the rate rule that tripped
 
 @inline function entryBytes(): u32 {
   return E_RULES + (cfg(C_RULES) << 3);
@@ -192,7 +191,11 @@ function apply(e: usize, i: u32, remedy: u32, slotNo: u32, now: u32): void {
   event(EV_DEFENSE, slotNo, (remedy << 8) | i, load<u32>(e), now);
 }
 
-// Counts one event for a client; returns the remedies that tripped as bits (1 << RM_*).
+// Counts one event for a client; returns the remedies that tripped as bits (1 << RM_*) and, from
+// bit 8 up, the seconds left in the window of the last rate rule (RM_REJECT) that tripped: the
+// Retry-After of a 429 (below 2^22, as a window is below 2^31 ms).
+@inline export const RETRY_SHIFT: u32 = 8;
+
 export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
   if (!e) return 0;
   store<u32>(e, now, E_SEEN);
@@ -201,7 +204,6 @@ export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
     if (off < 0xffff) store<u16>(e, <u16>(off + 1), E_OFFENSES);
   }
   let tripped: u32 = 0;
-  rejectLeft = 0;
   for (let i: u32 = 0; i < cfg(C_RULES); i++) {
     const kind = ruleWord(i, 0);
     if ((kind & 0xff) != counter) continue;
@@ -212,7 +214,7 @@ export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
     if (estimate(r, per, now) <= ruleWord(i, 1)) continue;
     const remedy = kind >> 8;
     tripped |= 1 << remedy;
-    if (remedy == RM_REJECT) rejectLeft = per - (now - load<u32>(r, 4));
+    if (remedy == RM_REJECT) tripped = (tripped & 0xff) | (((per - (now - load<u32>(r, 4)) + 999) / 1000) << RETRY_SHIFT);
     apply(e, i, remedy, slotNo, now);
   }
   return tripped;

@@ -36,7 +36,7 @@ export function spansPtr(): usize { return spansBase; }
 export function outPtr(): usize { return outBase; }
 export function eventsPtr(): usize { return eventsBase; }
 export function eventsCap(): u32 { return cfg(C_EVENTS); }
-export function eventCount(): u32 { return eventTotal; }
+export function eventCount(): u32 { return eventTotal(); }
 export function classesPtr(): usize { return CLASS_TABLE; }
 export function clientsPtr(): usize { return clientsBase; }
 export function status(code: u32): u32 { return statusOf(code); }

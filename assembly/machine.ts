@@ -10,7 +10,7 @@ import {
   S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF, S_BODY, S_CHUNK_SIZE, S_CHUNK_EXT, S_CHUNK_LF,
   S_CHUNK_DATA, S_CHUNK_CR, S_CHUNK_DATA_LF, S_DEAD, S_CLOSED,
 } from './slots';
-import { setResult, clearSpans, spanCount, V_PAUSE, V_ERROR, V_CLOSE, V_DONE } from './output';
+import { setResult, clearSpans, spanCount, V_PAUSE, V_ERROR, V_CLOSE, V_HEAD, V_DONE } from './output';
 import { event, EV_REJECT, EV_LIMIT } from './events';
 import {
   onStart, onStartLf, onMethod, onTarget, onVersion, onLineLf, onField, onName, onOws, onValue,
@@ -99,6 +99,9 @@ export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
   return finish(slotNo, s, p, now);
 }
 
+// R_HEAD_DONE >> 21 == V_HEAD, R_DONE >> 21 == V_DONE.
+@inline const FLAG_TO_VERDICT: u32 = 21;
+
 function finish(slotNo: u32, s: usize, p: usize, now: u32): u32 {
   setResult(5, spanCount);
   const err = <u32>load<u8>(s, O_ERR);
@@ -106,7 +109,9 @@ function finish(slotNo: u32, s: usize, p: usize, now: u32): u32 {
     setResult(3, <u32>(p - inputBase));
     return reportError(slotNo, s, err, now);
   }
-  let v = ctx.verdict;
+  // V_HEAD and V_DONE are R_HEAD_DONE and R_DONE set by this call: O_FLAGS still holds the flags
+  // it started with, and a done request never starts a call with them.
+  let v = ((ctx.flags & ~load<u32>(s, O_FLAGS)) >> FLAG_TO_VERDICT) & (V_HEAD | V_DONE);
   const st = ctx.state;
   const keep = retains(st) & (p == ctx.end) ? ctx.tok : p;
   setResult(3, <u32>(p - inputBase));

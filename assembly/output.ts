@@ -44,7 +44,7 @@ export function clearSpans(): void {
 // For a caller that wrote records [spanCount, n) itself (n <= cfg(C_SPANS)).
 @inline export function setSpanCount(n: u32): void {
   spanCount = n;
-  if (n >= cfg(C_SPANS)) ctx.stop(0);
+  if (n >= cfg(C_SPANS)) ctx.stop();
 }
 
 // Bounded by spanCount < cfg(C_SPANS): the parse stops as soon as the area is full.
@@ -55,5 +55,5 @@ export function clearSpans(): void {
   store<u16>(r, <u16>(p - inputBase), 4);
   store<u16>(r, <u16>n, 6);
   spanCount++;
-  if (spanCount >= cfg(C_SPANS)) ctx.stop(0);
+  if (spanCount >= cfg(C_SPANS)) ctx.stop();
 }
