@@ -68,7 +68,7 @@ import { slotPtr, O_CLIENT, O_CIDX } from './slots';
 
 // A rule the module can run needs a window (estimate() divides by it); an unknown counter never
 // counts and an unknown remedy only reports. The host's config check names every bad rule.
-export function rulesValid(): bool {
+@inline export function rulesValid(): bool {
   for (let i: u32 = 0; i < cfg(C_RULES); i++) if (ruleWord(i, 2) - 1 >= 0x7fffffff) return false;
   return true;
 }
