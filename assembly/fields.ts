@@ -100,7 +100,7 @@ function listFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
   return unreachable();
 }
 
-function isToken(p: usize, n: u32): bool {
+@inline function isToken(p: usize, n: u32): bool {
   for (let i: u32 = 0; i < n; i++) if (!is(load<u8>(p + i), TCHAR)) return false;
   return true;
 }
@@ -109,7 +109,7 @@ function isToken(p: usize, n: u32): bool {
 // with none is malformed. Above every R_* bit and below applyField()'s error bit.
 @inline const R_SEEN: u32 = 1 << 30;
 
-function elementFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
+@inline function elementFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
   if (which == F_TRANSFER_ENCODING) return codingFlags(p, n, flags) | R_SEEN;
   if (sameName(p, n, T_CLOSE_NAME, T_CLOSE_NAME_LEN)) return flags | R_CONN_CLOSE;
   if (sameName(p, n, T_KEEP_NAME, T_KEEP_NAME_LEN)) return flags | R_CONN_KEEP;
