@@ -76,7 +76,7 @@ import { slotPtr, O_CLIENT, O_CIDX } from './slots';
 // From tick(): ended bans and delays lose their flag, and records idle for 2^30 ms (12 days) are
 // freed, so no comparison ever spans more than half the u32 clock (no stale ban comes back
 // after the wrap). The host ticks far more often than that.
-export function sweepClients(now: u32): void {
+@inline export function sweepClients(now: u32): void {
   for (let i: u32 = 0; i < cfg(C_CLIENTS); i++) {
     const e = entryPtr(i);
     if (!load<u32>(e)) continue;
@@ -221,7 +221,7 @@ export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
 }
 
 // The counter an error status feeds: limits for the statuses that report one, bad requests else.
-export function counterOfError(status: u32): u32 {
+@inline export function counterOfError(status: u32): u32 {
   return status == 408 || status == 413 || status == 414 || status == 429 || status == 431 ? CT_LIMIT : CT_BAD;
 }
 

@@ -88,7 +88,7 @@ function securityBit(p: usize, n: u32): u32 {
   return sameName(p, n, T_HSTS, 25) ? 0x80000000 : 0;   // "Strict-Transport-Security"
 }
 
-function validValue(p: usize, n: u32): bool {
+@inline function validValue(p: usize, n: u32): bool {
   for (let i: u32 = 0; i < n; i++) {
     const c = <u32>load<u8>(p + i);
     if (!is(c, FIELD_VCHAR) && !is(c, WS)) return false;
@@ -96,7 +96,7 @@ function validValue(p: usize, n: u32): bool {
   return true;
 }
 
-function validName(p: usize, n: u32): bool {
+@inline function validName(p: usize, n: u32): bool {
   if (n == 0) return false;
   for (let i: u32 = 0; i < n; i++) if (!is(load<u8>(p + i), TCHAR)) return false;
   return true;
