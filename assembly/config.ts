@@ -72,8 +72,9 @@ export function loadDefaults(): void {
 }
 
 // Region bases, set by layout(). Everything the module touches lives below the high-water mark
-// layout() returns.
-export let slotsBase: usize = 0;
+// layout() returns. The slot table sits right above the static data, so its base is a constant, not
+// one more Wasm global for wasm3 to initialize at load.
+@inline export function slotsBase(): usize { return (__heap_base + 7) & ~7; }
 export let clientsBase: usize = 0;
 export let eventsBase: usize = 0;
 export let spansBase: usize = 0;
@@ -87,14 +88,16 @@ export let inputBase: usize = 0;
 
 // Returns the high-water mark, or 0 for a config that does not fit. A window smaller than the longest token the limits allow could not
 // hold a retained token plus one new byte, so it is refused here rather than failing later.
-export function layout(): u32 {
+// Inlined into init(), its one caller, and its tests joined with | rather than ||: it runs once,
+// and wasm3 compiles it (as part of the init export) when the module loads, where every function
+// and every byte of code costs. In u32, x - 1 >= y - 1 is x == 0 || x >= y for y != 0, and
+// win - 1 >= 0xffff is win == 0 || win > 0xffff.
+@inline export function layout(): u32 {
   const slots = cfg(C_SLOTS), win = cfg(C_WINDOW);
-  if (slots == 0 || slots > 255 || cfg(C_SPANS) < 4 || cfg(C_EVENTS) == 0 || cfg(C_OUT) < 256) return 0;
-  if (cfg(C_URI) == 0 || cfg(C_HEADER) == 0 || cfg(C_HEADERS) == 0) return 0;
-  if (win > 0xffff || win <= cfg(C_URI) || win <= cfg(C_HEADER)) return 0;
-  if (cfg(C_CLIENTS) > 0xfffe || cfg(C_RULES) > 8) return 0;
-  let p: u64 = (<u64>__heap_base + 7) & ~7;
-  slotsBase = <usize>p;  p += <u64>slots * SLOT_BYTES;
+  if (<u32>(slots - 1 >= 255) | <u32>(cfg(C_SPANS) < 4) | <u32>(cfg(C_EVENTS) == 0) | <u32>(cfg(C_OUT) < 256)
+    | <u32>(cfg(C_HEADERS) == 0) | <u32>(win - 1 >= 0xffff) | <u32>(cfg(C_URI) - 1 >= win - 1)
+    | <u32>(cfg(C_HEADER) - 1 >= win - 1) | <u32>(cfg(C_CLIENTS) > 0xfffe) | <u32>(cfg(C_RULES) > 8)) return 0;
+  let p: u64 = <u64>slotsBase() + <u64>slots * SLOT_BYTES;
   clientsBase = <usize>p; p += <u64>cfg(C_CLIENTS) * <u64>(20 + (cfg(C_RULES) << 3));
   eventsBase = <usize>p; p += <u64>cfg(C_EVENTS) * EVENT_BYTES;
   spansBase = <usize>p;  p += <u64>cfg(C_SPANS) * SPAN_BYTES;

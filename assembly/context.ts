@@ -1,26 +1,29 @@
 // State of the one feed() call in progress. The slot record is the durable state; these globals
 // only cache the hot fields of the slot being fed so that handlers need not reload them per byte.
-import { cfg, C_HEADER } from './config';
+// Each global is one more initializer for wasm3 to evaluate at load (~2.7 K Thumb instructions on a
+// Cortex-M4, in a throw-away runtime), so what the slot record already holds is read from there: the
+// call's clock is O_TLAST (feed() stores it before any handler runs) and its error code O_ERR (zero
+// while a slot is alive; reportError() stores the same code there).
+import { cfg, C_HEADER, slotsBase, SLOT_BYTES } from './config';
 import { E_FIELD_BYTES } from './errors';
-import { O_HBYTES, O_RFLAGS, R_KEEP_ALIVE, R_DONE } from './slots';
-import { V_DONE } from './output';
+import { O_HBYTES, O_RFLAGS, O_TLAST, O_ERR, R_KEEP_ALIVE, R_DONE } from './slots';
 
 export let slot: usize = 0;      // slot record
-export let slotNo: u32 = 0;
 export let state: u32 = 0;       // S_*
 export let flags: u32 = 0;       // R_* of the request being parsed
 export let tok: usize = 0;       // start of the token being scanned (retained across calls)
 export let end: usize = 0;       // one past the last input byte
-export let now: u32 = 0;
-export let running: bool = true; // false once the call must return
-export let err: u32 = 0;         // error code, 0 = none
-export let verdict: u32 = 0;     // V_* bits gathered so far
-export let doneFlags: u32 = 0;   // flags of the request that completed in this call
+export let running: bool = true; // false once the call must return (an error, a message end, a full span area)
 
-@inline export function begin(no: u32, s: usize, st: u32, fl: u32, t: usize, e: usize, n: u32): void {
-  slotNo = no; slot = s; state = st; flags = fl; tok = t; end = e; now = n;
-  running = true; err = 0; verdict = 0; doneFlags = 0;
+// The call's verdict bits are not kept apart: finish() reads V_HEAD and V_DONE off the flags this
+// call set (R_HEAD_DONE, R_DONE), which headDone() and messageDone() set exactly where they report.
+@inline export function begin(s: usize, st: u32, fl: u32, t: usize, e: usize): void {
+  slot = s; state = st; flags = fl; tok = t; end = e;
+  running = true;
 }
+
+@inline export function slotNo(): u32 { return <u32>(slot - slotsBase()) / SLOT_BYTES; }
+@inline export function now(): u32 { return load<u32>(slot, O_TLAST); }
 
 @inline export function setState(s: u32): void { state = s; }
 @inline export function setFlags(f: u32): void { flags = f; }
@@ -28,18 +31,12 @@ export let doneFlags: u32 = 0;   // flags of the request that completed in this 
 
 // Stops the call with an error; returns `end` so a handler can `return fail(...)`.
 export function fail(code: u32): usize {
-  err = code;
+  store<u8>(slot, <u8>code, O_ERR);
   running = false;
   return end;
 }
 
-// Records a verdict bit without stopping the call.
-export function mark(v: u32): void {
-  verdict |= v;
-}
-
-@inline export function stop(v: u32): void {
-  verdict |= v;
+@inline export function stop(): void {
   running = false;
 }
 
@@ -51,11 +48,12 @@ export function countHeader(n: usize): bool {
   return true;
 }
 
+// Every caller returns at once and the call stops, so ctx.flags are the done request's flags when
+// finish() reads them.
 export function messageDone(): void {
   flags |= R_DONE;
-  doneFlags = flags;
   store<u32>(slot, flags, O_RFLAGS);
-  stop(V_DONE);
+  stop();
 }
 
 @inline export function keepAlive(): bool {

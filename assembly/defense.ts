@@ -48,12 +48,18 @@ import { slotPtr, O_CLIENT, O_CIDX } from './slots';
 @inline const B_BANNED: u32 = 1;
 @inline const B_DELAYED: u32 = 2;
 
-export let entryBytes: u32 = E_RULES;
-export let found: u32 = 0;                           // index + 1 of the record lookup() returned, 0xffff untracked
-export let rejectLeft: u32 = 0;               // ms left in the window of the rate rule that tripped
+
+@inline function entryBytes(): u32 {
+  return E_RULES + (cfg(C_RULES) << 3);
+}
 
 @inline function entryPtr(i: u32): usize {
-  return clientsBase + <usize>(i * entryBytes);
+  return clientsBase + <usize>(i * entryBytes());
+}
+
+// The record lookup() named: its index + 1, or 0 / 0xffff for none.
+@inline export function recordAt(idx: u32): usize {
+  return idx - 1 < 0xfffe ? entryPtr(idx - 1) : 0;
 }
 
 @inline function ruleWord(i: u32, w: u32): u32 {
@@ -62,20 +68,15 @@ export let rejectLeft: u32 = 0;               // ms left in the window of the ra
 
 // A rule the module can run needs a window (estimate() divides by it); an unknown counter never
 // counts and an unknown remedy only reports. The host's config check names every bad rule.
-export function rulesValid(): bool {
+@inline export function rulesValid(): bool {
   for (let i: u32 = 0; i < cfg(C_RULES); i++) if (ruleWord(i, 2) - 1 >= 0x7fffffff) return false;
   return true;
-}
-
-// The records themselves are zeroed by init() (index.ts), with the slot table below them.
-export function resetClients(): void {
-  entryBytes = E_RULES + (cfg(C_RULES) << 3);
 }
 
 // From tick(): ended bans and delays lose their flag, and records idle for 2^30 ms (12 days) are
 // freed, so no comparison ever spans more than half the u32 clock (no stale ban comes back
 // after the wrap). The host ticks far more often than that.
-export function sweepClients(now: u32): void {
+@inline export function sweepClients(now: u32): void {
   for (let i: u32 = 0; i < cfg(C_CLIENTS); i++) {
     const e = entryPtr(i);
     if (!load<u32>(e)) continue;
@@ -96,34 +97,34 @@ function hasBan(e: usize, now: u32): bool {
   return (load<u8>(e, E_FLAGS) & B_BANNED) != 0 && ahead(load<u32>(e, E_BAN), now);
 }
 
-// The record of `client`, created (evicting per the rule above) when it has none; 0 = untracked.
-export function lookup(client: u32, slotNo: u32, now: u32): usize {
+// The record of `client`, created (evicting per the rule above) when it has none, as its index + 1
+// (what a slot remembers in O_CIDX; recordAt() gives the record); 0 for client 0 and 0xffff when
+// every record holds a live ban (untracked).
+export function lookup(client: u32, slotNo: u32, now: u32): u32 {
   const n = cfg(C_CLIENTS);
-  found = 0;
   if (client == 0) return 0;
   let free: u32 = 0, victim: u32 = 0, vOff: u32 = 0x10000, vAge: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const e = entryPtr(i);
     const h = load<u32>(e);
-    if (h == client) { found = i + 1; return e; }
+    if (h == client) return i + 1;
     if (h == 0) { if (!free) free = i + 1; continue; }
     if (free || hasBan(e, now)) continue;
     const off = <u32>load<u16>(e, E_OFFENSES), age = now - load<u32>(e, E_SEEN);
     if (off < vOff || (off == vOff && age > vAge)) { victim = i + 1; vOff = off; vAge = age; }
   }
-  found = free ? free : victim;
+  const found = free ? free : victim;
   if (!found) {
-    event(EV_CLIENTS_FULL, slotNo, 0, client, now);
-    found = 0xffff;                             // the slot remembers it: reported once, not per request
-    return 0;
+    event(EV_CLIENTS_FULL, slotNo, 0, client, now);   // the slot remembers it: reported once, not per request
+    return 0xffff;
   }
   const e = entryPtr(found - 1);
-  const end = e + <usize>entryBytes;
+  const end = e + <usize>entryBytes();
   for (let p = e; p < end; p += 4) store<u32>(p, 0);
   store<u32>(e, client);
   store<u32>(e, now, E_SEEN);
   for (let i: u32 = 0; i < cfg(C_RULES); i++) store<u32>(e + E_RULES + (i << 3) + 4, now);
-  return e;
+  return found;
 }
 
 // An operator's pardon: the client's record is freed (ban, delay and counts gone). Returns whether
@@ -146,9 +147,9 @@ export function clientOf(slotNo: u32, now: u32): usize {
     const e = entryPtr(idx - 1);
     if (load<u32>(e) == client) return e;
   }
-  const e = lookup(client, slotNo, now);
+  const found = lookup(client, slotNo, now);
   store<u16>(s, <u16>found, O_CIDX);
-  return e;
+  return recordAt(found);
 }
 
 export function banned(e: usize, now: u32): bool {
@@ -161,7 +162,7 @@ export function delayOf(e: usize, now: u32): u32 {
 }
 
 // Moves rule i's window forward to `now`; a new window lets the rule report again.
-function roll(e: usize, r: usize, i: u32, per: u32, now: u32): void {
+@inline function roll(e: usize, r: usize, i: u32, per: u32, now: u32): void {
   const start = load<u32>(r, 4), elapsed = now - start;
   if (elapsed < per) return;
   if (elapsed < per << 1) { store<u16>(r, load<u16>(r), 2); store<u32>(r, start + per, 4); }
@@ -170,7 +171,7 @@ function roll(e: usize, r: usize, i: u32, per: u32, now: u32): void {
   store<u8>(e, <u8>(<u32>load<u8>(e + E_FIRED) & ~(1 << i)), E_FIRED);
 }
 
-function estimate(r: usize, per: u32, now: u32): u32 {
+@inline function estimate(r: usize, per: u32, now: u32): u32 {
   const into = now - load<u32>(r, 4);
   return <u32>load<u16>(r) + <u32>((<u64>load<u16>(r, 2) * <u64>(per - into)) / <u64>per);
 }
@@ -190,7 +191,11 @@ function apply(e: usize, i: u32, remedy: u32, slotNo: u32, now: u32): void {
   event(EV_DEFENSE, slotNo, (remedy << 8) | i, load<u32>(e), now);
 }
 
-// Counts one event for a client; returns the remedies that tripped as bits (1 << RM_*).
+// Counts one event for a client; returns the remedies that tripped as bits (1 << RM_*) and, from
+// bit 8 up, the seconds left in the window of the last rate rule (RM_REJECT) that tripped: the
+// Retry-After of a 429 (below 2^22, as a window is below 2^31 ms).
+@inline export const RETRY_SHIFT: u32 = 8;
+
 export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
   if (!e) return 0;
   store<u32>(e, now, E_SEEN);
@@ -199,7 +204,6 @@ export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
     if (off < 0xffff) store<u16>(e, <u16>(off + 1), E_OFFENSES);
   }
   let tripped: u32 = 0;
-  rejectLeft = 0;
   for (let i: u32 = 0; i < cfg(C_RULES); i++) {
     const kind = ruleWord(i, 0);
     if ((kind & 0xff) != counter) continue;
@@ -210,14 +214,14 @@ export function count(e: usize, counter: u32, slotNo: u32, now: u32): u32 {
     if (estimate(r, per, now) <= ruleWord(i, 1)) continue;
     const remedy = kind >> 8;
     tripped |= 1 << remedy;
-    if (remedy == RM_REJECT) rejectLeft = per - (now - load<u32>(r, 4));
+    if (remedy == RM_REJECT) tripped = (tripped & 0xff) | (((per - (now - load<u32>(r, 4)) + 999) / 1000) << RETRY_SHIFT);
     apply(e, i, remedy, slotNo, now);
   }
   return tripped;
 }
 
 // The counter an error status feeds: limits for the statuses that report one, bad requests else.
-export function counterOfError(status: u32): u32 {
+@inline export function counterOfError(status: u32): u32 {
   return status == 408 || status == 413 || status == 414 || status == 429 || status == 431 ? CT_LIMIT : CT_BAD;
 }
 

@@ -12,18 +12,23 @@ import { cfg, C_EVENTS, eventsBase, EVENT_BYTES } from './config';
 @inline export const EV_DEFENSE: u32 = 5;   // a defense rule tripped (code = remedy << 8 | rule)
 @inline export const EV_CLIENTS_FULL: u32 = 6; // every client record holds a live ban: client untracked
 
-export let eventTotal: u32 = 0;
+// Events ever written. It lives in the first word of memory, below the static data (which the
+// compiler starts at 8 with asconfig's memoryBase 0): as a Wasm global it would be one more
+// initializer for wasm3 to evaluate at load.
+@inline const EVENT_TOTAL: usize = 0;
+@inline export function eventTotal(): u32 { return load<u32>(EVENT_TOTAL); }
 
 export function event(kind: u32, slot: u32, code: u32, client: u32, now: u32): void {
-  const r = eventsBase + <usize>((eventTotal % cfg(C_EVENTS)) * EVENT_BYTES);
+  const total = eventTotal();
+  const r = eventsBase + <usize>((total % cfg(C_EVENTS)) * EVENT_BYTES);
   store<u32>(r, now);
   store<u8>(r, <u8>kind, 4);
   store<u8>(r, <u8>slot, 5);
   store<u16>(r, <u16>code, 6);
   store<u32>(r, client, 8);
-  eventTotal++;
+  store<u32>(EVENT_TOTAL, total + 1);
 }
 
 export function resetEvents(): void {
-  eventTotal = 0;
+  store<u32>(EVENT_TOTAL, 0);
 }

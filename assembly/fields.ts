@@ -100,16 +100,17 @@ function listFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
   return unreachable();
 }
 
-function isToken(p: usize, n: u32): bool {
+@inline function isToken(p: usize, n: u32): bool {
   for (let i: u32 = 0; i < n; i++) if (!is(load<u8>(p + i), TCHAR)) return false;
   return true;
 }
 
-let elements: u32 = 0;
+// Set on the flags by each Transfer-Encoding element, cleared before applyField() returns: a line
+// with none is malformed. Above every R_* bit and below applyField()'s error bit.
+@inline const R_SEEN: u32 = 1 << 30;
 
-function elementFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
-  elements++;
-  if (which == F_TRANSFER_ENCODING) return codingFlags(p, n, flags);
+@inline function elementFlags(p: usize, n: u32, which: u32, flags: u32): u32 {
+  if (which == F_TRANSFER_ENCODING) return codingFlags(p, n, flags) | R_SEEN;
   if (sameName(p, n, T_CLOSE_NAME, T_CLOSE_NAME_LEN)) return flags | R_CONN_CLOSE;
   if (sameName(p, n, T_KEEP_NAME, T_KEEP_NAME_LEN)) return flags | R_CONN_KEEP;
   return flags;
@@ -159,9 +160,8 @@ export function applyField(s: usize, id: u32, p: usize, n: u32, flags: u32): u32
     return flags;
   }
   if (id == F_TRANSFER_ENCODING) {
-    elements = 0;
     const f = listFlags(p, n, id, flags | R_TE);
-    return elements ? f : f | R_TE_SYNTAX;            // a line with no coding at all
+    return f & R_SEEN ? f & ~R_SEEN : f | R_TE_SYNTAX;   // a line with no coding at all
   }
   if (id == F_EXPECT) return (flags & R_V11) && sameName(p, n, T_CONTINUE, T_CONTINUE_LEN) ? flags | R_EXPECT : flags;
   return flags;

@@ -4,13 +4,13 @@ import { cfg, C_BODY, C_FORM, C_UPLOAD } from './config';
 import {
   E_HOST_MISSING, E_TE_HTTP10, E_TE_CL, E_TE_BAD, E_TE_CODING, E_BODY_LARGE, E_RATE_LIMIT, E_BANNED,
 } from './errors';
-import { clientOf, count, banned, delayOf, rejectLeft, CT_REQUESTS, RM_REJECT } from './defense';
+import { clientOf, count, banned, delayOf, CT_REQUESTS, RM_REJECT, RETRY_SHIFT } from './defense';
 import {
   O_REMAINING, O_LIMIT, O_RFLAGS, O_CLIENT, O_HBYTES, O_HCOUNT, R_V11, R_HOST, R_CL, R_TE, R_TE_TWICE,
   R_TE_LAST, R_TE_OTHER, R_TE_SYNTAX, R_CONN_CLOSE, R_CONN_KEEP, R_FORM, R_UPLOAD, R_KEEP_ALIVE,
   R_CHUNKED, R_HEAD_DONE, R_TRAILER, S_BODY, S_CHUNK_SIZE,
 } from './slots';
-import { V_HEAD, setResult } from './output';
+import { setResult } from './output';
 import * as ctx from './context';
 
 function bodyLimit(f: u32): u32 {
@@ -35,14 +35,12 @@ export function headDone(): void {
   const limit = bodyLimit(f);
   const s = ctx.slot;
   if ((f & R_CL) && load<u64>(s, O_REMAINING) > <u64>limit) { ctx.fail(E_BODY_LARGE); return; }
-  const e = load<u32>(s, O_CLIENT) ? clientOf(ctx.slotNo, ctx.now) : 0;   // 0: an unknown client
-  if (e && !admit(e)) return;
+  if (load<u32>(s, O_CLIENT) && !admit(ctx.slotNo(), ctx.now())) return;   // 0: an unknown client
   const keep = f & R_V11 ? !(f & R_CONN_CLOSE) : (f & R_CONN_KEEP) && !(f & R_CONN_CLOSE);
   f |= R_HEAD_DONE | (keep ? R_KEEP_ALIVE : 0);
   store<u32>(s, limit, O_LIMIT);
   // The head is reported with the call's verdict, but parsing goes on into the body: the spans keep
   // their order (head spans first), and only the message end stops the call.
-  ctx.mark(V_HEAD);
   setResult(7, <u32>load<u64>(s, O_REMAINING));
   if (f & R_TE) {
     f |= R_CHUNKED;
@@ -61,14 +59,17 @@ export function headDone(): void {
 
 // The client's record counts the request; false when a ban or a rate rule refuses it. Apart from
 // headDone() (one test less per request for an untracked client, and no code to compile for it).
-function admit(e: usize): bool {
-  if (banned(e, ctx.now)) { ctx.fail(E_BANNED); return false; }   // banned on another connection since
-  if (count(e, CT_REQUESTS, ctx.slotNo, ctx.now) & (1 << RM_REJECT)) {
-    setResult(9, (rejectLeft + 999) / 1000);   // Retry-After: the rest of the rule's window
+function admit(slotNo: u32, now: u32): bool {
+  const e = clientOf(slotNo, now);
+  if (!e) return true;
+  if (banned(e, now)) { ctx.fail(E_BANNED); return false; }   // banned on another connection since
+  const tripped = count(e, CT_REQUESTS, slotNo, now);
+  if (tripped & (1 << RM_REJECT)) {
+    setResult(9, tripped >> RETRY_SHIFT);   // Retry-After: the rest of the rule's window
     ctx.fail(E_RATE_LIMIT);
     return false;
   }
-  setResult(8, delayOf(e, ctx.now));
+  setResult(8, delayOf(e, now));
   return true;
 }
 

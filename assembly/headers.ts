@@ -28,15 +28,18 @@ import {
 
 @inline export const RESPOND_CLOSE: u32 = 1;   // opts: the host will close after this response
 
-let pos: u32 = 0;        // bytes written to the output area
-let full: bool = false;  // a write did not fit
+// Bytes written to the output area; FULL once a write did not fit. FULL plus any length stays above
+// every area size (below 64 KiB), so the one bounds test of each write also keeps a full area full,
+// and no separate flag (another Wasm global for wasm3 to set up at load) is needed.
+let pos: u32 = 0;
+@inline const FULL: u32 = 0x80000000;
 
 // All writes go through put(), which checks the output area's bound before copying.
 // Eight bytes at a time: a source of 8 bytes or more ends with one u64 that may overlap the
 // previous one. Reads stay in [p, p + n), writes in [pos, pos + n) of the output area, and the
 // source (text data or the input window) never overlaps the output area.
 function put(p: usize, n: u32): void {
-  if (full || pos + n > cfg(C_OUT)) { full = true; return; }
+  if (pos + n > cfg(C_OUT)) { pos = FULL; return; }
   const d = outBase + <usize>pos;
   if (n >= 8) {
     for (let i: usize = 0; i + 8 < <usize>n; i += 8) store<u64>(d + i, load<u64>(p + i));
@@ -52,13 +55,14 @@ function put(p: usize, n: u32): void {
 function putDecimal(v: u32): void {
   let div: u32 = 1, n: u32 = 1;
   while (v / div >= 10) { div *= 10; n++; }
-  if (full || pos + n > cfg(C_OUT)) { full = true; return; }
-  for (; div > 0; div /= 10) store<u8>(outBase + pos++, <u8>(0x30 + (v / div) % 10));
+  if (pos + n > cfg(C_OUT)) { pos = FULL; return; }
+  const d = outBase;
+  for (; div > 0; div /= 10) store<u8>(d + pos++, <u8>(0x30 + (v / div) % 10));
 }
 
 // Two bytes, b0 | b1 << 8 (CR LF, ": "): one call and one bounds check instead of two.
 function put2(v: u32): void {
-  if (full || pos + 2 > cfg(C_OUT)) { full = true; return; }
+  if (pos + 2 > cfg(C_OUT)) { pos = FULL; return; }
   store<u16>(outBase + pos, <u16>v);
   pos += 2;
 }
@@ -84,7 +88,7 @@ function securityBit(p: usize, n: u32): u32 {
   return sameName(p, n, T_HSTS, 25) ? 0x80000000 : 0;   // "Strict-Transport-Security"
 }
 
-function validValue(p: usize, n: u32): bool {
+@inline function validValue(p: usize, n: u32): bool {
   for (let i: u32 = 0; i < n; i++) {
     const c = <u32>load<u8>(p + i);
     if (!is(c, FIELD_VCHAR) && !is(c, WS)) return false;
@@ -92,7 +96,7 @@ function validValue(p: usize, n: u32): bool {
   return true;
 }
 
-function validName(p: usize, n: u32): bool {
+@inline function validName(p: usize, n: u32): bool {
   if (n == 0) return false;
   for (let i: u32 = 0; i < n; i++) if (!is(load<u8>(p + i), TCHAR)) return false;
   return true;
@@ -148,7 +152,7 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
   const s = slotPtr(slot);
   if (status < 100 || status > 599) return refuse(slot, s, E_RESP_STATUS, now);
   if (appLen > cfg(C_WINDOW)) return refuse(slot, s, E_RESP_SPACE, now); // records lie in the window
-  pos = 0; full = false;
+  pos = 0;
   putStatusLine(status);
   // Most answers carry no application fields: the record walker is then never called (a first
   // call compiles it on wasm3).
@@ -172,7 +176,7 @@ export function respond(slot: u32, status: u32, length: i32, appLen: u32, opts: 
     putSecurity(mask, (load<u8>(s, O_CONN) & C_TLS) != 0);
   }
   crlf();
-  if (full) return refuse(slot, s, E_RESP_SPACE, now);
+  if (pos == FULL) return refuse(slot, s, E_RESP_SPACE, now);
   if (closing && st != S_DEAD) store<u8>(s, <u8>S_CLOSED, O_STATE);
   store<u32>(s, now, O_TLAST);
   setResult(0, closing ? V_CLOSE : 0);

@@ -20,7 +20,7 @@ import * as ctx from './context';
 // stores the line and byte counts and the span count at once, so every exit is a plain return: a
 // loop left by break sits in a block, whose whole code WAMR classic rescans when its end is not in
 // its small cache, once per call. Nothing called from the loop (fieldId, applyField) reads those
-// counts. Both span records of a line are written, then spansFull is set as emit() would set it:
+// counts. Both span records of a line are written, then a full area stops the call as emit() would:
 // the loop only starts a line while two records fit.
 export function wholeLines(p: usize): usize {
   const e = ctx.end, s = ctx.slot, trailer = (ctx.flags & R_TRAILER) != 0;

@@ -1,7 +1,7 @@
 // feed(): runs the state handlers over window[from, to) for one slot and writes the result record.
 // The loop stops at the end of input, at the end of a message (so the host handles one request
 // at a time, and pipelined bytes wait their turn), when the span area is full, or at an error.
-import { cfg, C_FLAGS, C_WINDOW, F_STEALTH, inputBase } from './config';
+import { cfg, C_FLAGS, C_WINDOW, C_SPANS, F_STEALTH, inputBase } from './config';
 import { statusOf, E_CLOSED, E_SLOT, E_BANNED } from './errors';
 import { clientOf, count, counterOfError, RM_BAN } from './defense';
 import {
@@ -10,7 +10,7 @@ import {
   S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF, S_BODY, S_CHUNK_SIZE, S_CHUNK_EXT, S_CHUNK_LF,
   S_CHUNK_DATA, S_CHUNK_CR, S_CHUNK_DATA_LF, S_DEAD, S_CLOSED,
 } from './slots';
-import { setResult, clearSpans, spanCount, spansFull, V_PAUSE, V_ERROR, V_CLOSE, V_DONE } from './output';
+import { setResult, clearSpans, spanCount, V_PAUSE, V_ERROR, V_CLOSE, V_HEAD, V_DONE } from './output';
 import { event, EV_REJECT, EV_LIMIT } from './events';
 import {
   onStart, onStartLf, onMethod, onTarget, onVersion, onLineLf, onField, onName, onOws, onValue,
@@ -90,23 +90,28 @@ export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
   if (st0 >= S_DEAD) return reportError(slotNo, s, st0 == S_DEAD ? load<u8>(s, O_ERR) : E_CLOSED, now);
   const base = inputBase + <usize>from;
   const t = retains(st0) ? <usize>load<u16>(s, O_TOK) : 0;
-  ctx.begin(slotNo, s, st0, load<u32>(s, O_FLAGS), base, inputBase + <usize>to, now);
+  ctx.begin(s, st0, load<u32>(s, O_FLAGS), base, inputBase + <usize>to);
+  // Handlers run only when to > from, so they always find the call's clock here (ctx.now()).
   if (to > from) store<u32>(s, now, O_TLAST);
   let p = base + t;
-  while (p < ctx.end && ctx.running) {
-    p = step(ctx.state, p);
-    if (spansFull) ctx.stop(0);
-  }
-  return finish(slotNo, s, p);
+  // A full span area stops the call from the span writers (output.ts), like an error or a message end.
+  while (p < ctx.end && ctx.running) p = step(ctx.state, p);
+  return finish(slotNo, s, p, now);
 }
 
-function finish(slotNo: u32, s: usize, p: usize): u32 {
+// R_HEAD_DONE >> 21 == V_HEAD, R_DONE >> 21 == V_DONE.
+@inline const FLAG_TO_VERDICT: u32 = 21;
+
+function finish(slotNo: u32, s: usize, p: usize, now: u32): u32 {
   setResult(5, spanCount);
-  if (ctx.err) {
+  const err = <u32>load<u8>(s, O_ERR);
+  if (err) {
     setResult(3, <u32>(p - inputBase));
-    return reportError(slotNo, s, ctx.err, ctx.now);
+    return reportError(slotNo, s, err, now);
   }
-  let v = ctx.verdict;
+  // V_HEAD and V_DONE are R_HEAD_DONE and R_DONE set by this call: O_FLAGS still holds the flags
+  // it started with, and a done request never starts a call with them.
+  let v = ((ctx.flags & ~load<u32>(s, O_FLAGS)) >> FLAG_TO_VERDICT) & (V_HEAD | V_DONE);
   const st = ctx.state;
   const keep = retains(st) & (p == ctx.end) ? ctx.tok : p;
   setResult(3, <u32>(p - inputBase));
@@ -114,11 +119,11 @@ function finish(slotNo: u32, s: usize, p: usize): u32 {
   store<u16>(s, <u16>(p - keep), O_TOK);            // 0 unless a retained token is cut off
   // Selects around one small if: a done request's fields start again at zero.
   const done = (v & V_DONE) != 0;
-  setResult(6, done ? ctx.doneFlags : ctx.flags);
+  setResult(6, ctx.flags);
   store<u32>(s, ctx.flags, O_FLAGS);
   if (done) resetRequest(s);
-  store<u8>(s, <u8>(done ? ((ctx.doneFlags & R_KEEP_ALIVE) ? S_START : S_CLOSED) : st), O_STATE);
-  v |= spansFull & (p < ctx.end) ? V_PAUSE : 0;
+  store<u8>(s, <u8>(done ? ((ctx.flags & R_KEEP_ALIVE) ? S_START : S_CLOSED) : st), O_STATE);
+  v |= <u32>(spanCount >= cfg(C_SPANS)) & <u32>(p < ctx.end) ? V_PAUSE : 0;
   setResult(0, v);
   return v;
 }

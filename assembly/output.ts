@@ -11,6 +11,7 @@
 // Span record (8 bytes): u16 kind, u16 field id (names only), u16 offset, u16 length. Offsets are
 // window-relative; the window is below 64 KiB so both fit in u16.
 import { cfg, C_SPANS, spansBase, inputBase, SPAN_BYTES } from './config';
+import * as ctx from './context';
 
 @inline export const V_NEED_MORE: u32 = 0;
 @inline export const V_HEAD: u32 = 1;    // head complete: method, target, fields all reported
@@ -33,21 +34,20 @@ export const RESULT = memory.data(40);
   store<u32>(RESULT + (word << 2), v);
 }
 
+// The span area is full when spanCount reaches cfg(C_SPANS): the writer that fills it stops the call.
 export let spanCount: u32 = 0;
-export let spansFull: bool = false;
 
 export function clearSpans(): void {
   spanCount = 0;
-  spansFull = false;
 }
 
 // For a caller that wrote records [spanCount, n) itself (n <= cfg(C_SPANS)).
 @inline export function setSpanCount(n: u32): void {
   spanCount = n;
-  if (n >= cfg(C_SPANS)) spansFull = true;
+  if (n >= cfg(C_SPANS)) ctx.stop();
 }
 
-// Bounded by spanCount < cfg(C_SPANS): the caller stops the parse as soon as spansFull is set.
+// Bounded by spanCount < cfg(C_SPANS): the parse stops as soon as the area is full.
 @inline export function emit(kind: u32, field: u32, p: usize, n: usize): void {
   const r = spansBase + <usize>(spanCount * SPAN_BYTES);
   store<u16>(r, <u16>kind);
@@ -55,5 +55,5 @@ export function clearSpans(): void {
   store<u16>(r, <u16>(p - inputBase), 4);
   store<u16>(r, <u16>n, 6);
   spanCount++;
-  if (spanCount >= cfg(C_SPANS)) spansFull = true;
+  if (spanCount >= cfg(C_SPANS)) ctx.stop();
 }

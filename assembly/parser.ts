@@ -3,7 +3,7 @@
 // retained by the host and handed back at the start of the next window; O_TOK records how much of it
 // was already scanned, so no byte is scanned twice however the input is split.
 import { CR, LF, SP, COLON } from './chars';
-import { cfg, C_URI, C_HEADERS, spansBase, inputBase, SPAN_BYTES } from './config';
+import { cfg, C_URI, C_HEADERS, C_SPANS, spansBase, inputBase, SPAN_BYTES } from './config';
 import { TCHAR, WS, FIELD_VCHAR } from './tables';
 import { is } from './classes';
 import {
@@ -15,7 +15,7 @@ import {
   R_M_CONNECT, R_M_OPTIONS, R_STARTED, R_NO_VERSION, S_START, S_START_LF, S_METHOD, S_TARGET, S_VERSION,
   S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
 } from './slots';
-import { emit, spanCount, spansFull, setSpanCount, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
+import { emit, spanCount, setSpanCount, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
 import { checkTarget } from './target';
 import { scanValue, scanVisible, scanToken } from './scan';
 import { fieldId, applyField } from './fields';
@@ -34,7 +34,7 @@ export function onStart(p: usize): usize {
   const c = <u32>load<u8>(p);
   if (!is(c, TCHAR)) return startOther(p, c);      // a method starts with a tchar; CR, LF are not
   ctx.setFlags(ctx.flags | R_STARTED);
-  store<u32>(ctx.slot, ctx.now, O_TREQ);
+  store<u32>(ctx.slot, ctx.now(), O_TREQ);
   store<u32>(ctx.slot, 0, O_RFLAGS);     // respond() now answers this request, not the last one
   const q = wholeRequestLine(p);
   if (q != p) return q < ctx.end ? onField(q) : q;   // the fields in the same step (state S_FIELD)
@@ -69,7 +69,7 @@ function wholeRequestLine(p: usize): usize {
   ctx.setFlags(flags);
   if (checkVersion(v, 8)) { ctx.setFlags(before); return p; }
   // A request line is the call's first output (a completed message ends the call, and the span
-  // area holds at least 4 records), so both records fit: one spansFull test for the two.
+  // area holds at least 4 records), so both records fit: one full-area test for the two.
   const sp = spanCount, rec = spansBase + <usize>(sp * SPAN_BYTES);
   store<u16>(rec, <u16>K_METHOD);
   store<u16>(rec, 0, 2);
@@ -90,7 +90,7 @@ export function onStartLf(p: usize): usize {
   if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
   if (load<u8>(ctx.slot, O_EMPTIES) == 0) {
     store<u8>(ctx.slot, 1, O_EMPTIES);
-    store<u32>(ctx.slot, ctx.now, O_TREQ);
+    store<u32>(ctx.slot, ctx.now(), O_TREQ);
   }
   ctx.setState(S_START);
   return p + 1;
@@ -193,7 +193,7 @@ export function onField(p: usize): usize {
     const q = wholeLines(p);
     // Lines were taken; the empty line after them is taken in the same step unless the span area
     // just filled (the call then stops first, as it does between two steps).
-    if (q != p) return !spansFull && q < ctx.end && load<u8>(q) == CR ? sectionEnd(q) : q;
+    if (q != p) return spanCount < cfg(C_SPANS) && q < ctx.end && load<u8>(q) == CR ? sectionEnd(q) : q;
     const n = load<u32>(ctx.slot, O_HCOUNT) + 1;
     if (n > cfg(C_HEADERS)) return ctx.fail(E_FIELD_COUNT);
     store<u32>(ctx.slot, n, O_HCOUNT);

@@ -94,7 +94,7 @@ import { cfg, C_SLOTS, slotsBase, SLOT_BYTES } from './config';
 @inline export const SLOT_WORDS: u32 = 16;
 
 @inline export function slotPtr(slot: u32): usize {
-  return slotsBase + <usize>(slot * SLOT_BYTES);
+  return slotsBase() + <usize>(slot * SLOT_BYTES);
 }
 
 export function slotValid(slot: u32): bool {

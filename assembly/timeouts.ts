@@ -17,7 +17,7 @@ import { statusOf } from './errors';
 }
 
 // The error code a slot has earned at `now`, or 0.
-function expired(s: usize, now: u32): u32 {
+@inline function expired(s: usize, now: u32): u32 {
   const st = <u32>load<u8>(s, O_STATE);
   if (st == S_DEAD || st == S_CLOSED) return 0;       // the host is already closing it
   const idle = st == S_START && load<u8>(s, O_EMPTIES) == 0 && load<u16>(s, O_TOK) == 0;
