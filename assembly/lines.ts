@@ -12,7 +12,7 @@ import { TCHAR, WS } from './tables';
 import { is } from './classes';
 import { O_HCOUNT, O_HBYTES, R_TRAILER } from './slots';
 import { spanCount, setSpanCount, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
-import { scanValue, scanToken } from './scan';
+import { scanValueInline, scanTokenInline } from './scan';
 import { fieldIdOf, applyField } from './fields';
 import * as ctx from './context';
 
@@ -29,13 +29,13 @@ export function wholeLines(p: usize): usize {
   let count = load<u32>(s, O_HCOUNT), bytes = <u64>load<u32>(s, O_HBYTES), spans = spanCount;
   for (;;) {
     if (p >= e || spans + 2 > spanCap) return p;
-    let q = scanToken(p, e);
+    let q = scanTokenInline(p, e);
     if (q == p || q >= e || load<u8>(q) != COLON) return p;
     const nameLen = <u32>(q - p);
     q++;
     while (q < e && is(load<u8>(q), WS)) q++;
     const v0 = q;
-    q = scanValue(q, e);
+    q = scanValueInline(q, e);
     if (q + 1 >= e || load<u16>(q) != CRLF16) return p;
     let v1 = q;
     while (v1 > v0 && is(load<u8>(v1 - 1), WS)) v1--;

@@ -26,7 +26,7 @@ import { classOf, is } from './classes';
 // HTAB), or e. A word's stop candidates are CTLs and DEL; an HTAB among them is stepped over.
 // The loops test their bound first and leave by return: a while loop's body would sit inside an
 // if, whose whole length WAMR classic rescans on a block-cache miss, once per call.
-export function scanValue(p: usize, e: usize): usize {
+@inline export function scanValueInline(p: usize, e: usize): usize {
   for (;;) {
     if (p >= e) return p;
     const w = word(p, e);
@@ -62,7 +62,7 @@ export function scanVisible(p: usize, e: usize): usize {
 // Returns the first position in [p, e) whose byte is not a tchar (a method or a field name), or e.
 // Four bytes per step while four remain, each tested without a bounds check; then byte by byte.
 // The loop leaves by return (no if or block spanning its body: WAMR classic).
-export function scanToken(p: usize, e: usize): usize {
+@inline export function scanTokenInline(p: usize, e: usize): usize {
   for (;;) {
     if (p + 4 > e) {
       while (p < e && is(load<u8>(p), TCHAR)) p++;
@@ -76,3 +76,6 @@ export function scanToken(p: usize, e: usize): usize {
   }
   return unreachable();
 }
+
+export function scanValue(p: usize, e: usize): usize { return scanValueInline(p, e); }
+export function scanToken(p: usize, e: usize): usize { return scanTokenInline(p, e); }
