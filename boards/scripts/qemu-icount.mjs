@@ -10,11 +10,11 @@
 // Prints a summary and writes bench/results/cortex-m.json.
 //
 //   node boards/scripts/qemu-icount.mjs [--low N] [--high N]     (default 50 and 250 rounds of the mix)
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from './fetch-engines.mjs';
-import { buildCortexM, printSizes, runQemu, runRam, RAM_CONNECTIONS, RAM_HEAP_BUDGET, RAM_PIECE, RAM_ROUNDS, RAM_STACK_BUDGET, RAM_TARGET } from './build-cortex-m.mjs';
+import { buildCortexM, countQemu, mixFiles, printSizes, runRam, RAM_CONNECTIONS, RAM_HEAP_BUDGET, RAM_PIECE, RAM_ROUNDS, RAM_STACK_BUDGET, RAM_TARGET } from './build-cortex-m.mjs';
 
 const TARGET = 35_000;          // issue 5: at most 35,000 Thumb instructions per request inside wasm3
 const LOAD_TARGET = 2_000_000;  // issue 5: one-off load + compile at most 2 M instructions
@@ -27,30 +27,20 @@ function arg(name, dflt) {
 
 export async function measure({ low = 50, high = 250, log = () => {} } = {}) {
   const b = await buildCortexM({ log });
-  const files = readdirSync(join(ROOT, 'bench', 'mix')).filter((f) => f.endsWith('.http')).sort().map((f) => `bench/mix/${f}`);
-  const count = (args) => {
-    const r = runQemu(args, { plugin: true });
-    if (r.status !== 0 || r.icount === null) throw new Error(`${r.command} exited ${r.status}:\n${r.stderr.slice(-2000)}`);
-    return r;
+  const files = mixFiles();
+  // Instructions per request between `low` and `high` rounds of `mode`, and the low run (for the intercept).
+  const slope = (prefix, mode) => {
+    const lo = countQemu([...prefix, mode, String(low), ...files]), hi = countQemu([...prefix, mode, String(high), ...files]);
+    return { lo, hi, perRequest: (hi.icount - lo.icount) / ((high - low) * files.length) };
   };
-  const lo = count(['--bench', String(low), ...files]);
-  const hi = count(['--bench', String(high), ...files]);
-  const noop = count(['--noop', ...files]);
-  const plo = count(['--bench-parse', String(low), ...files]);
-  const phi = count(['--bench-parse', String(high), ...files]);
-  const perRequest = (hi.icount - lo.icount) / ((high - low) * files.length);
-  const parsePerRequest = (phi.icount - plo.icount) / ((high - low) * files.length);
-  const intercept = lo.icount - perRequest * low * files.length;
-  const mem = /heap peak (\d+) of (\d+) bytes, stack (\d+) bytes/.exec(hi.stderr);
+  const noop = countQemu(['--noop', ...files]);
+  const oneOff = (s) => s.lo.icount - s.perRequest * low * files.length - noop.icount;
+  const full = slope([], '--bench'), parse = slope([], '--bench-parse');
+  const mem = /heap peak (\d+) of (\d+) bytes, stack (\d+) bytes/.exec(full.hi.stderr);
   // The same on a tracked client's connection (main.c --client): what a server that passes the
   // peer's address hash to open() pays, per-client defense counters included.
   const tracked = ['--client', String(TRACKED_CLIENT)];
-  const clo = count([...tracked, '--bench', String(low), ...files]);
-  const chi = count([...tracked, '--bench', String(high), ...files]);
-  const cplo = count([...tracked, '--bench-parse', String(low), ...files]);
-  const cphi = count([...tracked, '--bench-parse', String(high), ...files]);
-  const cPerRequest = (chi.icount - clo.icount) / ((high - low) * files.length);
-  const cParsePerRequest = (cphi.icount - cplo.icount) / ((high - low) * files.length);
+  const cFull = slope(tracked, '--bench'), cParse = slope(tracked, '--bench-parse');
   const ram = runRam();
   if (ram.status !== 0 || !ram.memory) throw new Error(`${ram.command} exited ${ram.status}:\n${ram.stderr.slice(-2000)}`);
   const m = ram.memory;
@@ -63,20 +53,20 @@ export async function measure({ low = 50, high = 250, log = () => {} } = {}) {
     cflags: b.sizes.cflags,
     mix: files,
     rounds: { low, high },
-    icount: { low: lo.icount, high: hi.icount, parse_low: plo.icount, parse_high: phi.icount, noop: noop.icount },
-    thumb_instructions_per_request: Math.round(perRequest),
+    icount: { low: full.lo.icount, high: full.hi.icount, parse_low: parse.lo.icount, parse_high: parse.hi.icount, noop: noop.icount },
+    thumb_instructions_per_request: Math.round(full.perRequest),
     thumb_instructions_per_request_note: 'feed (whole request) + respond(200) per request, glue calls included',
-    thumb_instructions_per_request_parse: Math.round(parsePerRequest),
+    thumb_instructions_per_request_parse: Math.round(parse.perRequest),
     thumb_instructions_per_request_parse_note: 'feed only (parsing), as llhttp 70,579 / picohttpparser 42,315 were measured',
     target_per_request: TARGET,
-    one_off_instructions: Math.round(intercept - noop.icount),
+    one_off_instructions: Math.round(oneOff(full)),
     one_off_note: 'intercept of the slope minus a run that only reads the mix files: module parse + load, init, open, and wasm3 compiling each function on its first call',
     target_one_off: LOAD_TARGET,
     tracked_client: {
       client: TRACKED_CLIENT,
-      thumb_instructions_per_request: Math.round(cPerRequest),
-      thumb_instructions_per_request_parse: Math.round(cParsePerRequest),
-      one_off_instructions: Math.round(clo.icount - cPerRequest * low * files.length - noop.icount),
+      thumb_instructions_per_request: Math.round(cFull.perRequest),
+      thumb_instructions_per_request_parse: Math.round(cParse.perRequest),
+      one_off_instructions: Math.round(oneOff(cFull)),
       note: 'the same runs on a connection opened for a client hash (not 0) with the clock advancing 100 ms per request: the module also updates that client\'s defense counters per request (what `moat serve` does); the figures above use client 0, a host that does not track clients',
     },
     heap_peak_bytes: mem ? Number(mem[1]) : null,
