@@ -493,12 +493,11 @@ static uint32_t memory_limit = MOAT_MEMORY_LIMIT;
 static int run(int argc, char **argv) {
   char err[160] = "";
   int capped = 0;
-  if (argc >= 3 && strcmp(argv[1], "--memory-limit") == 0) {
-    memory_limit = (uint32_t)strtoul(argv[2], NULL, 10);
-    argv[2] = argv[0]; argv += 2; argc -= 2; capped = 1;
-  }
-  if (argc >= 3 && strcmp(argv[1], "--client") == 0) {
-    bench_client = (uint32_t)strtoul(argv[2], NULL, 0);
+  /* Options with a value, before the mode: each shifts argv by two. */
+  for (;;) {
+    if (argc >= 3 && strcmp(argv[1], "--memory-limit") == 0) { memory_limit = (uint32_t)strtoul(argv[2], NULL, 10); capped = 1; }
+    else if (argc >= 3 && strcmp(argv[1], "--client") == 0) bench_client = (uint32_t)strtoul(argv[2], NULL, 0);
+    else break;
     argv[2] = argv[0]; argv += 2; argc -= 2;
   }
   int compile_all = argc >= 2 && strcmp(argv[1], "--compile-all") == 0;
