@@ -8,7 +8,7 @@
  *
  * -DBASELINE_EMBEDDED (the Cortex-M image, boards/scripts/baseline-cortex-m.mjs): the module is the
  * const array llhttp_wasm[] in flash, as moat's is, and the first argument is ignored; at exit the
- * heap peak (boards/cortex-m/sbrk.c) and the C stack high-water mark are printed as moat-cm does.
+ * heap peak (boards/cortex-m/sbrk.c) and the C stack high-water mark (stackmark.c) are printed as moat-cm does.
  *
  * One engine per binary (-DBASELINE_WASM3 or -DBASELINE_WAMR), built by boards/scripts/build-baseline.mjs.
  * wasm3 must be built with its per-function stack height raised for llhttp's 33 KB state-machine
@@ -134,20 +134,10 @@ static int32_t engine_call(fn_t fn, const uint32_t *args) {
 extern const unsigned char llhttp_wasm[];
 extern const unsigned int llhttp_wasm_len;
 uint32_t moat_heap_peak(void);
-/* C stack high-water: paint below main's frame, scan at exit (llhttp's compile needs ~54 KB). */
+void moat_stack_paint(uint32_t bytes);   /* boards/cortex-m/stackmark.c */
+uint32_t moat_stack_used(void);
+/* llhttp's compile needs ~54 KB of C stack; the image's linker script gives 128 KiB. */
 #define PAINT_BYTES (96u * 1024)
-static uint32_t *paint_lo, *paint_hi;
-static void stack_paint(void) {
-  uint32_t here;
-  paint_hi = (uint32_t *)(((uintptr_t)&here - 256) & ~(uintptr_t)3);
-  paint_lo = paint_hi - PAINT_BYTES / 4;
-  for (volatile uint32_t *p = paint_lo; p < paint_hi; p++) *p = 0xA5A5A5A5u;
-}
-static uint32_t stack_used(void) {
-  uint32_t *p = paint_lo;
-  while (p < paint_hi && *p == 0xA5A5A5A5u) p++;
-  return (uint32_t)((char *)paint_hi - (char *)p) + 256;
-}
 #endif
 
 static uint8_t *read_file(const char *path, uint32_t *len) {
@@ -171,7 +161,7 @@ int main(int argc, char **argv) {
   uint32_t wasm_len, len[MAX_FILES];
   uint8_t *req[MAX_FILES];
 #ifdef BASELINE_EMBEDDED
-  stack_paint();
+  moat_stack_paint(PAINT_BYTES);
   const uint8_t *wasm = llhttp_wasm;
   wasm_len = llhttp_wasm_len;
 #else
@@ -200,7 +190,7 @@ int main(int argc, char **argv) {
   }
   printf("%ld requests\n", iterations * nfiles);
 #ifdef BASELINE_EMBEDDED
-  fprintf(stderr, "# llhttp in wasm3, heap peak %lu bytes, stack %lu bytes\n", (unsigned long)moat_heap_peak(), (unsigned long)stack_used());
+  fprintf(stderr, "# llhttp in wasm3, heap peak %lu bytes, stack %lu bytes\n", (unsigned long)moat_heap_peak(), (unsigned long)moat_stack_used());
 #endif
   return 0;
 }

@@ -60,6 +60,8 @@ extern const unsigned char moat_config_board[256];
 #endif
 uint32_t moat_heap_peak(void);
 uint32_t moat_heap_size(void);
+void moat_stack_paint(uint32_t bytes);
+uint32_t moat_stack_used(void);
 uint32_t moat_probe_value_stack(void);
 uint32_t moat_probe_value_stack_size(void);
 uint32_t moat_probe_in_use(int step);
@@ -472,21 +474,8 @@ static int ram(long rounds, uint32_t piece, int nfiles, char **files) {
   return 0;
 }
 
-/* ---- C stack high-water: paint below main's frame, scan at exit ----------------------------- */
+/* C stack high-water (stackmark.c): 48 KiB painted below main's frame, inside the linker script's stack. */
 #define PAINT_BYTES (48u * 1024)
-#define PAINT 0xA5A5A5A5u
-static uint32_t *paint_lo, *paint_hi;
-static void stack_paint(void) {
-  uint32_t here;
-  paint_hi = (uint32_t *)(((uintptr_t)&here - 256) & ~(uintptr_t)3);
-  paint_lo = paint_hi - PAINT_BYTES / 4;
-  for (volatile uint32_t *p = paint_lo; p < paint_hi; p++) *p = PAINT;
-}
-static uint32_t stack_used(void) {
-  uint32_t *p = paint_lo;
-  while (p < paint_hi && *p == PAINT) p++;
-  return (uint32_t)((char *)paint_hi - (char *)p) + 256;
-}
 
 static uint32_t memory_limit = MOAT_MEMORY_LIMIT;
 
@@ -522,12 +511,12 @@ static int run(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-  stack_paint();
+  moat_stack_paint(PAINT_BYTES);
   int status = run(argc, argv);
   fflush(stdout);
   uint32_t pages, filled, code = moat_probe_code_pages(&pages, &filled);
   fprintf(stderr, "# %s, memory limit %lu, heap peak %lu of %lu bytes, stack %lu bytes, value stack %lu of %lu bytes\n", moat_engine_name(),
-    (unsigned long)memory_limit, (unsigned long)moat_heap_peak(), (unsigned long)moat_heap_size(), (unsigned long)stack_used(),
+    (unsigned long)memory_limit, (unsigned long)moat_heap_peak(), (unsigned long)moat_heap_size(), (unsigned long)moat_stack_used(),
     (unsigned long)moat_probe_value_stack(), (unsigned long)moat_probe_value_stack_size());
   fprintf(stderr, "# heap in use: before runtime %lu, runtime %lu, parsed %lu, loaded %lu, at exit %lu; code pages %lu, %lu bytes (%lu filled)\n",
     (unsigned long)moat_probe_in_use(0), (unsigned long)moat_probe_in_use(1), (unsigned long)moat_probe_in_use(2),

@@ -35,7 +35,7 @@ export function buildBaselineCortexM({ log = () => {} } = {}) {
     interpreter: readdirSync(src).filter((f) => f.endsWith('.c')).sort().map((f) => join(src, f)),
     runner: [join(BASE, 'llhttp_run.c')],
     module: [join(gen, 'llhttp_wasm.c')],
-    board: [join(CM, 'startup.c'), join(CM, 'sbrk.c')],
+    board: [join(CM, 'startup.c'), join(CM, 'sbrk.c'), join(CM, 'stackmark.c')],
   };
   const ldflags = [...CPU, '--specs=rdimon.specs', '-Wl,--gc-sections',
     `-Wl,--defsym=HEAP_SIZE=${HEAP_BYTES}`, `-Wl,--defsym=STACK_SIZE=${STACK_BYTES}`];

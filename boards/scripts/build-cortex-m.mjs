@@ -163,7 +163,7 @@ function parts(wasm3Src, gen) {
     glue: c(GLUE, ['moat_engine.c', 'moat_wasm3.c']),
     module: [join(gen, 'moat_wasm.c')],
     config: [join(gen, 'moat_config.c')],
-    board: c(CM, ['startup.c', 'sbrk.c']),
+    board: c(CM, ['startup.c', 'sbrk.c', 'stackmark.c']),
     driver: [join(CM, 'main.c'), join(gen, 'moat_config_board.c')],
     probe: [join(CM, 'probe.c')],
   };
