@@ -123,40 +123,39 @@ export function markdown(r: Results): string {
   o.push('## Interpreters (wasm3, WAMR) and MCU (Cortex-M4)', '');
   const I = r.interpreters;
   if (I?.available) {
-    const n = (x: number | null) => x == null ? '—' : x.toLocaleString('en-US');
     const moatRows = I.rows.filter((e) => e.subject === 'moat');
     const base = (engine: string) => I.rows.find((e) => e.subject === 'llhttp' && e.engine === engine);
-    const times = (x: number) => x >= 100 ? `${Math.round(x).toLocaleString('en-US')}×` : x < 0.01 ? `${x.toPrecision(2)}×` : `${x.toFixed(2)}×`;
-    const q = (a: number | null, b: number | null | undefined) => a != null && b ? times(a / b) : '—';
+    const times = (x: number) => x >= 100 ? `${num(x)}×` : x < 0.01 ? `${x.toPrecision(2)}×` : `${x.toFixed(2)}×`;
+    const q = (a: number | null, b: number | null | undefined) => a != null && b ? times(a / b) : 'n/a';
     o.push(`x86 instructions per request (callgrind Ir, slope over N=${moatRows[0]?.n} and ${2 * (moatRows[0]?.n ?? 0)} runs of the ${moatRows[0]?.requests}-request mix; repeatable, unlike wall time), and wall time per request (native runs, slope, median of 3). Baseline in the same run: undici's llhttp Wasm build in the same interpreter builds (boards/baseline/llhttp_run.c: no-op callbacks, the request copied into its memory, llhttp_execute), wasm3 with its per-function stack height raised to 4000 for llhttp only. Issue 5 goals: moat ≤ 0.5× llhttp in wasm3 (x86), WAMR classic ≤ 3× WAMR fast.`, '');
     o.push('| engine | moat feed (parse) | moat feed + respond | moat one-off | llhttp parse | moat / llhttp | moat ns/request | llhttp ns/request | moat / llhttp (time) |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const e of moatRows) {
       const b = base(e.engine);
-      o.push(`| ${e.engine} | ${n(e.parse)} | ${n(e.parseAndRespond)} | ${n(e.oneOff)} | ${n(b?.parse ?? null)} | ${q(e.parse, b?.parse)} | ${n(e.nsParse)} | ${n(b?.nsParse ?? null)} | ${q(e.nsParse, b?.nsParse)} |`);
+      o.push(`| ${e.engine} | ${B(e.parse)} | ${B(e.parseAndRespond)} | ${B(e.oneOff)} | ${B(b?.parse)} | ${q(e.parse, b?.parse)} | ${B(e.nsParse)} | ${B(b?.nsParse)} | ${q(e.nsParse, b?.nsParse)} |`);
     }
     const fast = moatRows.find((e) => e.engine === 'wamr-fast'), classic = moatRows.find((e) => e.engine === 'wamr-classic');
-    if (fast && classic) o.push('', `WAMR classic / fast (moat, x86 instructions): ${q(classic.parse, fast.parse)}; llhttp: ${q(base('wamr-classic')?.parse ?? null, base('wamr-fast')?.parse)} (time ${q(base('wamr-classic')?.nsParse ?? null, base('wamr-fast')?.nsParse)}). llhttp one-off (start + load + first compile): ${I.rows.filter((e) => e.subject === 'llhttp').map((e) => `${e.engine} ${n(e.oneOff)}`).join(', ')}.`);
+    if (fast && classic) o.push('', `WAMR classic / fast (moat, x86 instructions): ${q(classic.parse, fast.parse)}; llhttp: ${q(base('wamr-classic')?.parse ?? null, base('wamr-fast')?.parse)} (time ${q(base('wamr-classic')?.nsParse ?? null, base('wamr-fast')?.nsParse)}). llhttp one-off (start + load + first compile): ${I.rows.filter((e) => e.subject === 'llhttp').map((e) => `${e.engine} ${B(e.oneOff)}`).join(', ')}.`);
     o.push('');
   } else if (I) o.push(`- Instructions per request in wasm3 / WAMR fast / WAMR classic: ${I.reason}.`);
   const C = r.mcu;
   if (C?.available && C.result) {
-    const c = C.result, n = (x: number) => x.toLocaleString('en-US');
-    o.push(`Emulated Cortex-M4 (${c.board}; ${c.engine}): Thumb instructions per request on the mix, slope method: feed only ${n(c.thumb_instructions_per_request_parse)} (target ${n(c.target_per_request)}; llhttp below, same run), feed + respond ${n(c.thumb_instructions_per_request)}; one-off load + compile ${n(c.one_off_instructions)} (target ${n(c.target_one_off)}). These use client 0 (a host that does not track clients); on a tracked client's connection, defense counters updated per request as \`moat serve\` does: feed only ${n(c.tracked_client?.thumb_instructions_per_request_parse ?? 0)}, feed + respond ${n(c.tracked_client?.thumb_instructions_per_request ?? 0)}, one-off ${n(c.tracked_client?.one_off_instructions ?? 0)}. Flash and RAM per part: boards/README.md.`, '');
+    const c = C.result;
+    o.push(`Emulated Cortex-M4 (${c.board}; ${c.engine}): Thumb instructions per request on the mix, slope method: feed only ${B(c.thumb_instructions_per_request_parse)} (target ${B(c.target_per_request)}; llhttp below, same run), feed + respond ${B(c.thumb_instructions_per_request)}; one-off load + compile ${B(c.one_off_instructions)} (target ${B(c.target_one_off)}). These use client 0 (a host that does not track clients); on a tracked client's connection, defense counters updated per request as \`moat serve\` does: feed only ${B(c.tracked_client?.thumb_instructions_per_request_parse)}, feed + respond ${B(c.tracked_client?.thumb_instructions_per_request)}, one-off ${B(c.tracked_client?.one_off_instructions)}. Flash and RAM per part: boards/README.md.`, '');
     const g = c.ram_8_connections;
     if (g) {
       const d = g.breakdown;
-      o.push(`RAM with ${8} connections mid-request at once (${g.config}, linear memory capped at ${n(g.memory_limit)} B): heap peak ${n(g.heap_peak)} B` +
-        ` (runtime + value stack ${n(d.runtime_and_value_stack)}, parsed module ${n(d.parsed_module)}, linear memory ${n(d.linear_memory)}, compiled code ${n(d.compiled_code)},` +
-        ` other ${n(d.before_runtime + d.other)}) + C stack ${n(g.stack)} B = ${n(g.total)} B against a target of ${n(g.target)} B` +
-        ` (${g.total <= g.target ? 'met' : 'not met'}; tested budget ${n(g.budget.total)} B); wasm3's value stack written to ${n(g.value_stack)} of ${n(g.value_stack_size)} B;` +
-        ` every function compiled at load: ${n(g.all_compiled.total)} B.`, '');
+      o.push(`RAM with ${8} connections mid-request at once (${g.config}, linear memory capped at ${B(g.memory_limit)} B): heap peak ${B(g.heap_peak)} B` +
+        ` (runtime + value stack ${B(d.runtime_and_value_stack)}, parsed module ${B(d.parsed_module)}, linear memory ${B(d.linear_memory)}, compiled code ${B(d.compiled_code)},` +
+        ` other ${B(d.before_runtime + d.other)}) + C stack ${B(g.stack)} B = ${B(g.total)} B against a target of ${B(g.target)} B` +
+        ` (${g.total <= g.target ? 'met' : 'not met'}; tested budget ${B(g.budget.total)} B); wasm3's value stack written to ${B(g.value_stack)} of ${B(g.value_stack_size)} B;` +
+        ` every function compiled at load: ${B(g.all_compiled.total)} B.`, '');
     }
   } else if (C) o.push(`- Thumb instructions per request on the emulated Cortex-M4: ${C.reason}.`, '');
   const L = r.mcuBaseline;
   if (L?.available && L.result) {
-    const l = L.result, n = (x: number) => x.toLocaleString('en-US'), own = C?.result;
+    const l = L.result, own = C?.result;
     const vs = own ? ` — moat / llhttp ${(own.thumb_instructions_per_request_parse / l.thumb_instructions_per_request_parse).toFixed(2)}× per request, ${(own.one_off_instructions / l.one_off_instructions).toFixed(3)}× one-off` : '';
-    o.push(`Baseline on the same board, same run: llhttp's Wasm build in ${l.engine}: ${n(l.thumb_instructions_per_request_parse)} Thumb instructions per request (slope over ${l.rounds.low} and ${l.rounds.high} rounds), one-off ${n(l.one_off_instructions)}; heap peak ${n(l.heap_peak_bytes)} B, C stack ${n(l.stack_bytes)} B; flash (interpreter + runner + module) ${n(l.flash_bytes)} B${vs}.`, '');
+    o.push(`Baseline on the same board, same run: llhttp's Wasm build in ${l.engine}: ${B(l.thumb_instructions_per_request_parse)} Thumb instructions per request (slope over ${l.rounds.low} and ${l.rounds.high} rounds), one-off ${B(l.one_off_instructions)}; heap peak ${B(l.heap_peak_bytes)} B, C stack ${B(l.stack_bytes)} B; flash (interpreter + runner + module) ${B(l.flash_bytes)} B${vs}.`, '');
   } else if (L) o.push(`- llhttp on the emulated Cortex-M4: ${L.reason}.`, '');
   return o.join('\n');
 }
