@@ -10,22 +10,35 @@ const char *const moat_fn_name[MOAT_FN_COUNT] = {
 };
 const uint8_t moat_fn_params[MOAT_FN_COUNT] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 4, 6, 2 };
 
+/* The exports moat_layout_t remembers: what they answer depends only on the config init() laid out. */
+#define LAYOUT_FNS ((1u << MOAT_FN_CONFIG_PTR) | (1u << MOAT_FN_RESULT_PTR) | (1u << MOAT_FN_INPUT_PTR) | \
+  (1u << MOAT_FN_INPUT_CAP) | (1u << MOAT_FN_SPANS_PTR) | (1u << MOAT_FN_OUT_PTR) | (1u << MOAT_FN_EVENTS_PTR) | \
+  (1u << MOAT_FN_EVENTS_CAP) | (1u << MOAT_FN_CLASSES_PTR))
+
 static int32_t call(moat_t *m, moat_fn fn, const uint32_t *args) {
+  moat_layout_t *l = moat_layout(m);
+  if ((l->known >> fn) & 1u) return l->value[fn];
   int32_t r = 0;
-  return moat_call(m, fn, args, &r) == 0 ? r : INT32_MIN;
+  if (moat_call(m, fn, args, &r) != 0) return INT32_MIN;
+  if (l->armed && ((LAYOUT_FNS >> fn) & 1u)) { l->known |= 1u << fn; l->value[fn] = r; }
+  return r;
 }
 
 int32_t moat_config_ptr(moat_t *m) { return call(m, MOAT_FN_CONFIG_PTR, NULL); }
 /* The cap must hold everything the config lays out: the module only touches memory below the
  * high-water mark init() returns, so a mark above the cap is refused here, before any feed. */
 int32_t moat_init(moat_t *m) {
+  moat_layout_t *l = moat_layout(m);
+  l->armed = l->known = 0;
   int32_t hw = call(m, MOAT_FN_INIT, NULL);
+  l->armed = hw > 0;
   uint32_t cap = moat_memory_limit(m);
   if (hw > 0 && cap && (uint32_t)hw > cap) {
     char msg[160];
     snprintf(msg, sizeof msg, "init: high-water mark %ld bytes exceeds the memory limit %lu bytes (raise the limit to at least %lu)",
       (long)hw, (unsigned long)cap, (unsigned long)(((uint32_t)hw + 1023u) & ~1023u));
     moat_set_error(m, msg);
+    l->armed = 0;
     return INT32_MIN;
   }
   return hw;

@@ -67,6 +67,11 @@ const char *moat_error(moat_t *m);
  * the message moat_error() returns. */
 uint32_t moat_memory_limit(moat_t *m);
 void moat_set_error(moat_t *m, const char *msg);
+/* The answers of the exports that only report the layout (pointers, capacities): fixed from a
+ * successful moat_init() until the next one, so moat_engine.c asks the module once per init rather
+ * than once per feed. Each backend keeps one in its instance, zeroed at load. */
+typedef struct { uint32_t armed, known; int32_t value[MOAT_FN_COUNT]; } moat_layout_t;
+moat_layout_t *moat_layout(moat_t *m);
 /* Interpreter name and build (e.g. "wasm3 0.5.0", "wamr classic-interp"). */
 const char *moat_engine_name(void);
 

@@ -24,6 +24,7 @@ struct moat {
   wasm_module_inst_t inst;
   wasm_exec_env_t env;
   wasm_function_inst_t fn[MOAT_FN_COUNT];
+  moat_layout_t layout;
   uint32_t memory_limit;     /* only checked: WAMR allocates whole pages */
   char error[160];
 };
@@ -96,6 +97,7 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
 
 const char *moat_error(moat_t *m) { return m->error; }
 uint32_t moat_memory_limit(moat_t *m) { return m->memory_limit; }
+moat_layout_t *moat_layout(moat_t *m) { return &m->layout; }
 void moat_set_error(moat_t *m, const char *msg) { snprintf(m->error, sizeof m->error, "%s", msg); }
 #if WASM_ENABLE_FAST_INTERP != 0
 const char *moat_engine_name(void) { return "wamr fast-interp (wamr-sys 0.1.1)"; }

@@ -25,6 +25,7 @@ struct moat {
   IM3Environment env;
   IM3Runtime runtime;
   IM3Function fn[MOAT_FN_COUNT];
+  moat_layout_t layout;
   uint32_t memory_limit;     /* 0 = no cap */
   char error[160];
 };
@@ -103,5 +104,6 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
 
 const char *moat_error(moat_t *m) { return m->error; }
 uint32_t moat_memory_limit(moat_t *m) { return m->memory_limit; }
+moat_layout_t *moat_layout(moat_t *m) { return &m->layout; }
 void moat_set_error(moat_t *m, const char *msg) { snprintf(m->error, sizeof m->error, "%s", msg); }
 const char *moat_engine_name(void) { return "wasm3 " M3_VERSION; }
