@@ -102,7 +102,8 @@ export let inputBase: usize = 0;
   eventsBase = <usize>p; p += <u64>cfg(C_EVENTS) * EVENT_BYTES;
   spansBase = <usize>p;  p += <u64>cfg(C_SPANS) * SPAN_BYTES;
   outBase = <usize>p;    p += <u64>cfg(C_OUT);
-  inputBase = <usize>p;  p += <u64>win;
+  // 8 bytes after the window: scan.ts's word loops read the u64 at any position up to its end.
+  inputBase = <usize>p;  p += <u64>win + 8;
   if (p > MEMORY_BYTES) return 0;
   return <u32>p;
 }

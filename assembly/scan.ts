@@ -1,11 +1,11 @@
-// Word-at-a-time scanning for the long runs of a request head (field values, targets): eight bytes
+// Word-at-a-time scanning for the long runs of a request head (field names and values, targets): eight bytes
 // are tested with a few integer operations (SWAR), and the first byte that stops the scan is found
 // from the lowest flagged bit of the word, never by a byte loop. A full word is the u64 at p with
 // p + 8 <= e; the last, shorter piece is read as the u64 ending at e, shifted so that its bytes
 // below p drop out and zero bytes (which always stop a scan) fill the top: those are bytes of the
 // window or of the regions laid out below it, inside the module's memory (e >= inputBase > 8).
-import { TCHAR } from './tables';
-import { classOf, is } from './classes';
+import { TCHAR, FIELD_VCHAR, WS } from './tables';
+import { is } from './classes';
 
 @inline const ONES: u64 = 0x0101010101010101;
 @inline const HIGH: u64 = 0x8080808080808080;
@@ -15,32 +15,39 @@ import { classOf, is } from './classes';
   return e - p >= 8 ? load<u64>(p) : load<u64>(e - 8) >> (<u64>(8 - (e - p)) << 3);
 }
 
-// Index of the lowest flagged byte of a nonzero mask. The masks below use the classic "hasless" /
+// Index of the lowest flagged byte of a nonzero mask (8 for a zero mask: ctz is 64). The masks below use the classic "hasless" /
 // "haszero" tricks: a flagged byte may be a false positive only above a true one, so the lowest
 // flagged byte is exact.
 @inline function firstFlagged(m: u64): usize {
   return <usize>(ctz(m) >> 3);
 }
 
+// The word loops of the field loop (lines.ts) read whole words from p < e on, past e by up to 7
+// bytes: the layout leaves 8 bytes after the input window (config.ts), and a position found at or
+// past e is taken as e, so bytes past e never change a result. They are do-while loops that leave
+// at their end: no block around them and no return from inside (WAMR classic looks a block's end
+// up in a small cache on every entry, and a miss rescans its code).
+
 // Returns the first position in [p, e) whose byte is not a field-value byte (VCHAR, obs-text, SP,
-// HTAB), or e. A word's stop candidates are CTLs and DEL; an HTAB among them is stepped over.
-// The loops test their bound first and leave by return: a while loop's body would sit inside an
-// if, whose whole length WAMR classic rescans on a block-cache miss, once per call.
+// HTAB), or e; p <= e. The quick test, exact for words without obs-text, lets a clean word through
+// with three operations: a byte below 0x20 borrows into its own high bit, 0x7F carries into it. A
+// word it stops takes the exact test, whose stop candidates are CTLs and DEL: an HTAB is stepped
+// over, a word of obs-text (no candidate) goes on from the next word.
 @inline export function scanValueInline(p: usize, e: usize): usize {
-  for (;;) {
-    if (p >= e) return p;
-    const w = word(p, e);
-    // Quick test, exact for words without obs-text: a byte below 0x20 borrows into its own high
-    // bit, 0x7F carries into it; a word it does not pass takes the exact test below.
-    if (!(((w - ONES * 0x20) | (w + ONES) | w) & HIGH)) { p += 8; continue; }
+  let q: usize, m: u64;
+  do {
+    let w: u64, quick: u64;
+    do {
+      w = load<u64>(p);
+      quick = ((w - ONES * 0x20) | (w + ONES) | w) & HIGH;
+      p += 8;
+    } while (!quick & (p < e));
     const x = w ^ (ONES * 0x7f);
-    const m = (((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x)) & HIGH;   // below 0x20, or 0x7F
-    if (!m) { p += 8; continue; }          // only a full word can be clean
-    const q = p + firstFlagged(m);
-    if (q >= e || load<u8>(q) != 0x09) return q < e ? q : e;
-    p = q + 1;
-  }
-  return unreachable();
+    m = (((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x)) & HIGH;   // below 0x20, or 0x7F
+    q = min(p - 8 + firstFlagged(m), e);
+    p = q + <usize>(m != 0);
+  } while ((q < e) & ((m == 0) | (load<u8>(q) == 0x09)));
+  return q;
 }
 
 // Returns the first position in [p, e) whose byte is not visible US-ASCII (0x21-0x7E), or e.
@@ -59,23 +66,43 @@ export function scanVisible(p: usize, e: usize): usize {
   return unreachable();
 }
 
-// Returns the first position in [p, e) whose byte is not a tchar (a method or a field name), or e.
-// Four bytes per step while four remain, each tested without a bounds check; then byte by byte.
-// The loop leaves by return (no if or block spanning its body: WAMR classic).
+// Returns the first position in [p, e) whose byte is not a tchar (a field name), or e; p < e.
+// Words of letters and "-" (nearly every name) pass an exact word test; the first other byte of a
+// word is then looked up in the class table: a tchar (a digit, "_", ...) is stepped over, anything
+// else ends the token. Per byte: a letter has (w | 0x20) & 0x7F in 0x61-0x7A and its high bit clear;
+// the sums below stay inside their byte, so the test is exact for every byte, with no false flag.
 @inline export function scanTokenInline(p: usize, e: usize): usize {
+  let q: usize;
+  do {
+    let m: u64;
+    do {
+      const w = load<u64>(p);
+      const y = (w | (ONES * 0x20)) & (ONES * 0x7f);
+      const letter = (y + ONES * 0x1f) & (ONES * 0xfa - y);         // high bit: 0x61 <= y <= 0x7A
+      const d = w ^ (ONES * 0x2d);
+      const notDash = ((d & (ONES * 0x7f)) + ONES * 0x7f) | d;      // high bit: byte is not "-"
+      m = (w | (notDash & ~letter)) & HIGH;
+      p += 8;
+    } while (!m & (p < e));
+    q = min(p - 8 + firstFlagged(m), e);
+    p = q + 1;
+  } while ((q < e) & is(load<u8>(q), TCHAR));
+  return q;
+}
+
+// The byte loops: a value or a name cut by the end of input (the per-token states), a method.
+export function scanValue(p: usize, e: usize): usize {
   for (;;) {
-    if (p + 4 > e) {
-      while (p < e && is(load<u8>(p), TCHAR)) p++;
-      return p;
-    }
-    if (!(classOf(load<u8>(p)) & TCHAR)) return p;
-    if (!(classOf(load<u8>(p, 1)) & TCHAR)) return p + 1;
-    if (!(classOf(load<u8>(p, 2)) & TCHAR)) return p + 2;
-    if (!(classOf(load<u8>(p, 3)) & TCHAR)) return p + 3;
-    p += 4;
+    if (p >= e || !is(load<u8>(p), FIELD_VCHAR | WS)) return p;
+    p++;
   }
   return unreachable();
 }
 
-export function scanValue(p: usize, e: usize): usize { return scanValueInline(p, e); }
-export function scanToken(p: usize, e: usize): usize { return scanTokenInline(p, e); }
+export function scanToken(p: usize, e: usize): usize {
+  for (;;) {
+    if (p >= e || !is(load<u8>(p), TCHAR)) return p;
+    p++;
+  }
+  return unreachable();
+}
