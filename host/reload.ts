@@ -8,15 +8,15 @@
 // kept at their running values — so what it reports and audits is what it serves.
 import type { MoatConfig } from './types.ts';
 import { toModuleConfig } from './config.ts';
+import { LAYOUT_WORDS } from './module.ts';
 
-/** Key paths whose change needs a restart. */
+/** Key paths whose change needs a restart because the host reads them only at start. The keys that
+ * lay out the module's memory (connection slots, input window, client table, number of defense
+ * rules) are found by layoutKeys() from the module words themselves, not listed here. */
 export const RESTART_KEYS = [
-  'web.listen', 'web.sessions', 'web.limits.connections', 'web.limits.sessions', 'web.timeouts.tls',
-  'log', 'moat.window', 'moat.defense.clients', 'moat.audit',
+  'web.listen', 'web.sessions', 'web.limits.sessions', 'web.timeouts.tls', 'log', 'moat.audit',
   'auth.users',     // the path (the dashboard's credentials page edits it); its contents are re-read per request anyway
 ] as const;
-/** The defense rules occupy module words by count: a different count re-lays the client table. */
-const RULE_KEYS = ['moat.defense.rules', 'web.limits.clientRequests'] as const;
 
 export interface ReloadPlan {
   /** Every leaf key path that differs (arrays compare whole). */
@@ -57,14 +57,39 @@ function setAt(o: Tree, key: string, value: unknown): void {
   const parts = key.split('.');
   const last = parts.pop()!;
   let t = o;
-  for (const k of parts) t = t[k] as Tree;
+  for (const k of parts) t = (isTree(t[k]) ? t[k] : (t[k] = {})) as Tree;
   t[last] = structuredClone(value);
+}
+
+/** The module words that lay out its memory (init()), as one comparable string. */
+function layout(cfg: MoatConfig): string {
+  const words = toModuleConfig(cfg);
+  return LAYOUT_WORDS.map((w) => words[w]).join(' ');
+}
+
+/**
+ * The changed keys that would re-lay the module's memory, which only a restart (a new init()) can
+ * do: none when the new config's layout words equal the running ones; else each changed key whose
+ * new value alone, put into the running config, changes them (or makes a config the module cannot
+ * take, e.g. one rule too many: held too).
+ */
+function layoutKeys(running: MoatConfig, next: MoatConfig, changed: string[]): string[] {
+  const now = layout(running);
+  if (layout(next) === now) return [];
+  return changed.filter((p) => {
+    const one = structuredClone(running) as unknown as Tree;
+    setAt(one, p, getAt(next as unknown as Tree, p));
+    try {
+      return layout(one as unknown as MoatConfig) !== now;
+    } catch {
+      return true;
+    }
+  });
 }
 
 export function planReload(running: MoatConfig, next: MoatConfig): ReloadPlan {
   const changed = changedKeys(running, next);
-  const hold: string[] = [...RESTART_KEYS];
-  if (toModuleConfig(running).rule_count !== toModuleConfig(next).rule_count) hold.push(...RULE_KEYS);
+  const hold: string[] = [...RESTART_KEYS, ...layoutKeys(running, next, changed)];
   // A new certificate, key or HSTS setting applies live; TLS appearing or going goes with the listeners.
   if ((running.tls === null) !== (next.tls === null)) hold.push('tls');
   const restart = changed.filter((p) => hold.some((k) => under(p, k)));

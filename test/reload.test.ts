@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planReload, changedKeys } from '../host/reload.ts';
 import { startFromConfig } from '../host/serve.ts';
-import { parseConfig, validateConfig } from '../host/config.ts';
+import { parseConfig, toModuleConfig, validateConfig } from '../host/config.ts';
+import { LAYOUT_WORDS } from '../host/module.ts';
 import { UserStore } from '../host/auth/users.ts';
 import { generateDevCert } from '../host/cert.ts';
 import { Client, within } from './helpers/raw-http.ts';
@@ -46,6 +47,19 @@ describe('planReload', () => {
     expect(p.effective.web.limits.clientRequests).toBe(a.web.limits.clientRequests);
     const c = validateConfig({ web: { limits: { clientRequests: 600 } } });      // same count, new threshold
     expect(planReload(a, c)).toMatchObject({ live: ['web.limits.clientRequests'], restart: [] });
+  });
+
+  it('holds exactly the keys that would re-lay module memory (slots, window, client table), found from the module words', () => {
+    const a = validateConfig({});
+    const b = validateConfig({ moat: { window: '8K', defense: { clients: 32 } }, web: { limits: { connections: 20, header: '6K', uri: '2K' } } });
+    const p = planReload(a, b);
+    expect(p.restart.sort()).toEqual(['moat.defense.clients', 'moat.window', 'web.limits.connections']);
+    expect(p.live.sort()).toEqual(['web.limits.header', 'web.limits.uri']);
+    expect(p.effective.moat.window).toBe(a.moat.window);
+    expect(p.effective.web.limits.connections).toBe(a.web.limits.connections);
+    expect(p.effective.web.limits.header).toBe(b.web.limits.header);
+    // The effective config lays memory out exactly as the running one.
+    expect(LAYOUT_WORDS.map((w) => toModuleConfig(p.effective)[w])).toEqual(LAYOUT_WORDS.map((w) => toModuleConfig(a)[w]));
   });
 });
 
