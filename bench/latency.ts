@@ -17,6 +17,8 @@ import { loadMoat, Moat, Verdict } from '../host/module.ts';
 import { Feeder } from '../host/feeder.ts';
 import { llhttpBytes, noopEnv } from './footprint.ts';
 import { loadMix, MIX_NAMES, progress, stat, ratio, type Stat } from './lib.ts';
+// @ts-expect-error -- plain ESM script without type declarations
+import { TRACKED_CLIENT } from '../boards/scripts/build-sim.mjs';
 
 type Driver = (req: Uint8Array) => number;
 
@@ -89,8 +91,6 @@ export interface LatencyResult {
 }
 
 export const PARSERS = ['moat', 'moat-client', 'moat-feeder', 'llhttp', 'llhttp-simd'] as const;
-/** Any non-zero client address hash. */
-const TRACKED_CLIENT = 0x9e3779b9;
 export const CASES = ['mix', ...MIX_NAMES] as const;
 
 export async function latency(o: LatencyOptions): Promise<LatencyResult> {

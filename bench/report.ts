@@ -18,7 +18,7 @@ interface Results {
   memory?: { requests: number; slopePer100k: Record<string, Stat>; rssStart: Stat; rssEnd: Stat; requestsPerSecond: Stat; moduleMemoryAboveHighWaterChanged: boolean };
   audit?: AuditBenchResult;
   dashboard?: DashboardResult;
-  interpreters?: { available: boolean; reason: string; rows: { subject: 'moat' | 'llhttp'; engine: string; parse: number | null; parseAndRespond: number | null; oneOff: number; nsParse: number; n: number; requests: number }[] }; mcu?: { available: boolean; reason: string; result?: Record<string, any> };
+  interpreters?: { available: boolean; reason: string; rows: { subject: 'moat' | 'llhttp'; engine: string; parse: number | null; parseAndRespond: number | null; parseTracked?: number | null; oneOff: number; nsParse: number; n: number; requests: number }[] }; mcu?: { available: boolean; reason: string; result?: Record<string, any> };
   mcuBaseline?: { available: boolean; reason: string; result?: Record<string, any> };
 }
 
@@ -127,11 +127,11 @@ export function markdown(r: Results): string {
     const base = (engine: string) => I.rows.find((e) => e.subject === 'llhttp' && e.engine === engine);
     const times = (x: number) => x >= 100 ? `${num(x)}×` : x < 0.01 ? `${x.toPrecision(2)}×` : `${x.toFixed(2)}×`;
     const q = (a: number | null, b: number | null | undefined) => a != null && b ? times(a / b) : 'n/a';
-    o.push(`x86 instructions per request (callgrind Ir, slope over N=${moatRows[0]?.n} and ${2 * (moatRows[0]?.n ?? 0)} runs of the ${moatRows[0]?.requests}-request mix; repeatable, unlike wall time), and wall time per request (native runs, slope, median of 3). Baseline in the same run: undici's llhttp Wasm build in the same interpreter builds (boards/baseline/llhttp_run.c: no-op callbacks, the request copied into its memory, llhttp_execute), wasm3 with its per-function stack height raised to 4000 for llhttp only. Issue 5 goals: moat ≤ 0.5× llhttp in wasm3 (x86), WAMR classic ≤ 3× WAMR fast.`, '');
-    o.push('| engine | moat feed (parse) | moat feed + respond | moat one-off | llhttp parse | moat / llhttp | moat ns/request | llhttp ns/request | moat / llhttp (time) |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    o.push(`x86 instructions per request (callgrind Ir, slope over N=${moatRows[0]?.n} and ${2 * (moatRows[0]?.n ?? 0)} runs of the ${moatRows[0]?.requests}-request mix; repeatable, unlike wall time), and wall time per request (native runs, slope, median of 3). Baseline in the same run: undici's llhttp Wasm build in the same interpreter builds (boards/baseline/llhttp_run.c: no-op callbacks, the request copied into its memory, llhttp_execute), wasm3 with its per-function stack height raised to 4000 for llhttp only. Issue 5 goals: moat ≤ 0.5× llhttp in wasm3 (x86), WAMR classic ≤ 3× WAMR fast (both on the parse column, client 0: a host that tracks no clients; the tracked-client column is what a serving host pays, the module also updating that client's defense counters per request).`, '');
+    o.push('| engine | moat feed (parse) | moat feed + respond | moat feed, tracked client | moat one-off | llhttp parse | moat / llhttp | moat ns/request | llhttp ns/request | moat / llhttp (time) |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const e of moatRows) {
       const b = base(e.engine);
-      o.push(`| ${e.engine} | ${B(e.parse)} | ${B(e.parseAndRespond)} | ${B(e.oneOff)} | ${B(b?.parse)} | ${q(e.parse, b?.parse)} | ${B(e.nsParse)} | ${B(b?.nsParse)} | ${q(e.nsParse, b?.nsParse)} |`);
+      o.push(`| ${e.engine} | ${B(e.parse)} | ${B(e.parseAndRespond)} | ${B(e.parseTracked ?? null)} | ${B(e.oneOff)} | ${B(b?.parse)} | ${q(e.parse, b?.parse)} | ${B(e.nsParse)} | ${B(b?.nsParse)} | ${q(e.nsParse, b?.nsParse)} |`);
     }
     const fast = moatRows.find((e) => e.engine === 'wamr-fast'), classic = moatRows.find((e) => e.engine === 'wamr-classic');
     if (fast && classic) o.push('', `WAMR classic / fast (moat, x86 instructions): ${q(classic.parse, fast.parse)}; llhttp: ${q(base('wamr-classic')?.parse ?? null, base('wamr-fast')?.parse)} (time ${q(base('wamr-classic')?.nsParse ?? null, base('wamr-fast')?.nsParse)}). llhttp one-off (start + load + first compile): ${I.rows.filter((e) => e.subject === 'llhttp').map((e) => `${e.engine} ${B(e.oneOff)}`).join(', ')}.`);

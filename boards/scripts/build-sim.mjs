@@ -33,6 +33,10 @@ export const WASM3_FLAGS = [
 /** WAMR cmake options shared by both interpreter builds (boards/sim/CMakeLists.txt sets the rest). */
 export const WAMR_CMAKE = ['-DCMAKE_BUILD_TYPE=Release', '-DCMAKE_C_FLAGS=-O2 -g0'];
 
+/** The client address hash the benchmarks open their tracked-client connection for (any non-zero
+ * hash): the module then updates that client's defense counters per request, as `moat serve` does. */
+export const TRACKED_CLIENT = 0x9e3779b9;
+
 export function simPath(engine) { return join(BIN, `moat-sim-${engine}`); }
 
 export function hashFiles(h, files) {

@@ -7,6 +7,8 @@
 // no-op callbacks), is counted the same way in the same run (--no-baseline skips it). WAMR classic
 // spends ~0.5 s (3.8 G instructions) per llhttp request, so its slope comes from runs of 0 and 1 mix
 // and is counted only with --classic-baseline; without it that row has the wall time only.
+// "feed, tracked client": the parse slope on a connection of a client hash (--client), the module
+// updating that client's defense counters per request as `moat serve` does.
 // Wall time: the same binaries run natively at n and 2n mixes, n doubled until a run takes 0.3 s
 // (median of 3 slopes), ns per request.
 // A benchmark, not a test: prints a table (and JSON with --json).
@@ -17,7 +19,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './fetch-engines.mjs';
-import { SIM_ENGINES, buildSims } from './build-sim.mjs';
+import { SIM_ENGINES, TRACKED_CLIENT, buildSims } from './build-sim.mjs';
 import { buildBaselines } from './build-baseline.mjs';
 
 const args = process.argv.slice(2);
@@ -29,11 +31,11 @@ const MIX = join(ROOT, 'bench', 'mix');
 const files = readdirSync(MIX).filter((f) => f.endsWith('.http')).sort().map((f) => join(MIX, f));
 const WASM = join(ROOT, 'build', 'moat.wasm');
 
-function instructions(bin, wasm, iterations, mode) {
+function instructions(bin, wasm, iterations, mode, options = []) {
   const dir = mkdtempSync(join(tmpdir(), 'moat-cg-'));
   const out = join(dir, 'cg.out');
   try {
-    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, bin, wasm, mode, String(iterations), ...files], { encoding: 'utf8' });
+    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, bin, wasm, ...options, mode, String(iterations), ...files], { encoding: 'utf8' });
     if (r.error) throw new Error(`valgrind: ${r.error.message}`);
     if (r.status !== 0) throw new Error(`valgrind ${bin} failed (${r.status}):\n${r.stderr.slice(-2000)}`);
     const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(out, 'utf8'));
@@ -69,8 +71,9 @@ const rows = [];
 for (const [engine, bin] of Object.entries(paths)) {
   process.stderr.write(`callgrind: moat in ${engine} ...\n`);
   const zero = instructions(bin, WASM, 0, '--bench');
-  const slope = (mode) => Math.round((instructions(bin, WASM, 2 * N, mode) - instructions(bin, WASM, N, mode)) / (N * files.length));
+  const slope = (mode, options) => Math.round((instructions(bin, WASM, 2 * N, mode, options) - instructions(bin, WASM, N, mode, options)) / (N * files.length));
   rows.push({ subject: 'moat', engine, parse: slope('--bench-parse'), parseAndRespond: slope('--bench'), oneOff: zero,
+    parseTracked: slope('--bench-parse', ['--client', String(TRACKED_CLIENT)]),
     nsParse: wallPerRequest(bin, WASM, '--bench-parse'), n: N, requests: files.length });
 }
 if (!args.includes('--no-baseline')) {
@@ -82,14 +85,14 @@ if (!args.includes('--no-baseline')) {
     const n = classic ? 1 : N;
     const parse = !classic ? Math.round((instructions(bin, wasm, 2 * N, '--bench') - instructions(bin, wasm, N, '--bench')) / (N * files.length))
       : args.includes('--classic-baseline') ? Math.round((instructions(bin, wasm, 1, '--bench') - zero) / files.length) : null;
-    rows.push({ subject: 'llhttp', engine, parse, parseAndRespond: null, oneOff: zero,
+    rows.push({ subject: 'llhttp', engine, parse, parseAndRespond: null, parseTracked: null, oneOff: zero,
       nsParse: wallPerRequest(bin, wasm, '--bench'), n, requests: files.length });
   }
 }
 if (json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
 else {
   process.stdout.write(`x86 instructions (callgrind Ir), request mix ${files.map((f) => f.split('/').pop()).join(' ')}, N=${N}/${2 * N}\n`);
-  process.stdout.write('| parser | engine | per request: feed (parse) | per request: feed + respond | one-off: start + load + init | wall ns per request (parse) |\n|---|---|---:|---:|---:|---:|\n');
+  process.stdout.write('| parser | engine | per request: feed (parse) | per request: feed + respond | feed, tracked client | one-off: start + load + init | wall ns per request (parse) |\n|---|---|---:|---:|---:|---:|---:|\n');
   const f = (n) => n == null ? '—' : n.toLocaleString('en');
-  for (const r of rows) process.stdout.write(`| ${r.subject} | ${r.engine} | ${f(r.parse)} | ${f(r.parseAndRespond)} | ${f(r.oneOff)} | ${f(r.nsParse)} |\n`);
+  for (const r of rows) process.stdout.write(`| ${r.subject} | ${r.engine} | ${f(r.parse)} | ${f(r.parseAndRespond)} | ${f(r.parseTracked)} | ${f(r.oneOff)} | ${f(r.nsParse)} |\n`);
 }

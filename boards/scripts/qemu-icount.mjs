@@ -14,11 +14,11 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from './fetch-engines.mjs';
+import { TRACKED_CLIENT } from './build-sim.mjs';
 import { buildCortexM, countQemu, mixFiles, printSizes, runRam, RAM_CONNECTIONS, RAM_HEAP_BUDGET, RAM_PIECE, RAM_ROUNDS, RAM_STACK_BUDGET, RAM_TARGET } from './build-cortex-m.mjs';
 
 const TARGET = 35_000;          // issue 5: at most 35,000 Thumb instructions per request inside wasm3
 const LOAD_TARGET = 2_000_000;  // issue 5: one-off load + compile at most 2 M instructions
-const TRACKED_CLIENT = 0x9e3779b9;  // any non-zero address hash
 
 function arg(name, dflt) {
   const i = process.argv.indexOf(name);

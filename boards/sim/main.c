@@ -6,6 +6,9 @@
  *   moat-sim MODULE.wasm --bench N F...  feeds each file (one request each) N times in turn on a
  *                                        keep-alive connection, answering each; for callgrind.
  *   moat-sim MODULE.wasm --bench-parse N F...   the same without respond() (parsing only).
+ *   moat-sim MODULE.wasm --client H --bench[-parse] N F...   the same on a connection of client hash H
+ *                                        (not 0), the clock advancing 100 ms per request: the module
+ *                                        also updates H's defense counters per request.
  *   moat-sim MODULE.wasm --memory-limit BYTES ...   caps linear memory (moat_load_capped(); 0 = none);
  *                                        without the flag, env MOAT_MEMORY_LIMIT. The "ok" line then
  *                                        reports the capped size; an init() whose high-water mark is
@@ -283,7 +286,11 @@ static uint8_t *read_file(const char *path, uint32_t *len) {
   return b;
 }
 
-/* --bench: each file is one request; feed it whole, answer 200, repeat. Exits 1 on any surprise. */
+static uint32_t bench_client = 0;   /* --client: 0 = a host that does not track clients */
+
+/* --bench: each file is one request; feed it whole, answer 200, repeat. Exits 1 on any surprise.
+ * With --client H the connection is client H's and the clock advances 100 ms per request, so the
+ * module also updates that client's defense counters on each one (what a serving host pays). */
 static int bench(long iterations, int respond, int nfiles, char **files) {
   uint8_t *req[16];
   uint32_t len[16];
@@ -292,21 +299,22 @@ static int bench(long iterations, int respond, int nfiles, char **files) {
   uint8_t blank[MOAT_CONFIG_BYTES] = { 0 };
   moat_write(M, (uint32_t)moat_config_ptr(M), blank, sizeof blank);
   if (moat_init(M) < 0) { fprintf(stderr, "init failed\n"); return 1; }
-  int32_t slot = moat_open(M, 0, 0, 0);
-  uint32_t r[MOAT_R_WORDS];
+  int32_t slot = moat_open(M, bench_client, 0, 0);
+  uint32_t r[MOAT_R_WORDS], now = 0;
   for (long it = 0; it < iterations; it++) {
     for (int i = 0; i < nfiles; i++) {
       if (moat_write_window(M, 0, req[i], len[i])) { fprintf(stderr, "%s: larger than the window\n", files[i]); return 1; }
       uint32_t from = 0;
+      if (bench_client) now += 100;
       for (;;) {
-        moat_feed(M, (uint32_t)slot, from, len[i], 0);
+        moat_feed(M, (uint32_t)slot, from, len[i], now);
         moat_result(M, r);
         if (r[MOAT_R_VERDICT] & (MOAT_ERROR | MOAT_CLOSE)) { fprintf(stderr, "%s: rejected (code %u)\n", files[i], r[MOAT_R_CODE]); return 1; }
         if (r[MOAT_R_VERDICT] & MOAT_DONE) break;
         if (r[MOAT_R_VERDICT] == MOAT_NEED_MORE) { fprintf(stderr, "%s: incomplete\n", files[i]); return 1; }
         from = r[MOAT_R_CONSUMED];
       }
-      if (respond && moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, 0) <= 0) { fprintf(stderr, "respond failed\n"); return 1; }
+      if (respond && moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, now) <= 0) { fprintf(stderr, "respond failed\n"); return 1; }
     }
   }
   moat_close(M, (uint32_t)slot);
@@ -340,11 +348,14 @@ static void *thread_main(void *p) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) { fprintf(stderr, "usage: moat-sim MODULE.wasm [--memory-limit BYTES] [--bench N FILE...]\n"); return 2; }
+  if (argc < 2) { fprintf(stderr, "usage: moat-sim MODULE.wasm [--memory-limit BYTES] [--client H] [--bench[-parse] N FILE...]\n"); return 2; }
   const char *limit = getenv("MOAT_MEMORY_LIMIT");
-  if (argc >= 4 && strcmp(argv[2], "--memory-limit") == 0) {
-    limit = argv[3];
-    for (int i = 4; i <= argc; i++) argv[i - 2] = argv[i];   /* drop the flag (argv[argc] is NULL) */
+  /* Options with a value, before the mode: each drops two arguments (argv[argc] is NULL). */
+  for (;;) {
+    if (argc >= 4 && strcmp(argv[2], "--memory-limit") == 0) limit = argv[3];
+    else if (argc >= 4 && strcmp(argv[2], "--client") == 0) bench_client = (uint32_t)strtoul(argv[3], NULL, 0);
+    else break;
+    for (int i = 4; i <= argc; i++) argv[i - 2] = argv[i];
     argc -= 2;
   }
   if (limit && *limit) {
