@@ -580,6 +580,9 @@ export function moduleWords(cfg: MoatConfig): ModuleConfig {
   return { ...moduleDefaults(), ...toModuleConfig(cfg) };
 }
 
+/** The keys whose values size the module's tables, with their module words (assembly/config.ts layout()). */
+const TABLE_KEYS = [['moat.window', 'window_bytes'], ['web.limits.connections', 'slots'], ['moat.defense.clients', 'clients']] as const;
+
 /** Smallest input window moat.window accepts: below it no useful request fits a feed. */
 export const MIN_WINDOW = 512;
 
@@ -609,11 +612,18 @@ function compile(cfg: MoatConfig, shown: Obj): Uint8Array {
   m.writeBlob(blob);
   const hw = m.init();
   if (hw < 0) {
-    // A window raised past the default is the likeliest culprit: name the key the user changed.
-    if (w.window_bytes > moduleDefaults().window_bytes) {
-      fail('moat.window', w.window_bytes, `the module refused it (code ${-hw}): an input window this large and its other tables (web.limits.connections slots, moat.defense.clients records) do not fit one 64 KiB page`);
+    // Which table does not fit? The module answers: a key is named when its value alone, put back
+    // to the default, lets init() take the config.
+    const d = moduleDefaults();
+    const fits = (words: ModuleConfig) => { m.writeBlob(encodeConfig(words)); return m.init() > 0; };
+    const culprit = TABLE_KEYS.find(([, word]) => w[word] > d[word] && fits({ ...w, [word]: d[word] }));
+    if (culprit) {
+      const [key, word] = culprit;
+      const tables = TABLE_KEYS.map(([k, x]) => `${k} ${w[x]}`).join(', ');
+      fail(key, w[word], `the module refused it (code ${-hw}): its tables (${tables}) do not fit one 64 KiB page; with this key at its default (${d[word]}) they do`);
     }
-    fail('web.limits', shown, `the module refused these limits (code ${-hw}): its tables (with moat.defense.clients records and the moat.window input window) do not fit one 64 KiB page`);
+    fail(TABLE_KEYS.map(([key]) => key).join(', '), TABLE_KEYS.map(([, word]) => w[word]).join(', '),
+      `the module refused them (code ${-hw}): together its tables do not fit one 64 KiB page, and no one of them back at its default makes them fit; lower two`);
   }
   return blob;
 }

@@ -80,7 +80,9 @@ const BAD: [string, unknown, string | (() => string)][] = [
   ['a URI larger than the window', limits({ uri: '20K' }), 'web.limits.uri: "20K" — must be smaller than the module\'s 16384-byte input window, moat.window (at most 16383 bytes)'],
   ['a window below the minimum', { moat: { window: 256 } }, 'moat.window: 256 — must be at least 512 bytes (a request line and a few fields)'],
   ['a window smaller than the URI limit', { moat: { window: '8K' } }, 'web.limits.uri: "8K" — must be smaller than the module\'s 8192-byte input window, moat.window (at most 8191 bytes)'],
-  ['a window the module cannot hold', { moat: { window: '64K' } }, 'moat.window: 65536 — the module refused it (code 46): an input window this large and its other tables (web.limits.connections slots, moat.defense.clients records) do not fit one 64 KiB page'],
+  ['a window the module cannot hold', { moat: { window: '64K' } }, 'moat.window: 65536 — the module refused it (code 46): its tables (moat.window 65536, web.limits.connections 50, moat.defense.clients 64) do not fit one 64 KiB page; with this key at its default (16384) they do'],
+  ['tables that only fit with two keys lowered', { moat: { window: '40K', defense: { clients: 600 } }, web: { limits: { connections: 255 } } }, 'moat.window, web.limits.connections, moat.defense.clients: "40960, 255, 600" — the module refused them (code 46): together its tables do not fit one 64 KiB page, and no one of them back at its default makes them fit; lower two'],
+  ['a client table the module cannot hold beside a large window', { moat: { window: '32K', defense: { clients: 1024 } } }, 'moat.defense.clients: 1024 — the module refused it (code 46): its tables (moat.window 32768, web.limits.connections 50, moat.defense.clients 1024) do not fit one 64 KiB page; with this key at its default (64) they do'],
   // unknown keys and shapes
   ['an unknown top-level key', { bogus: 1 }, 'bogus: unknown key'],
   ['an unknown key in web', web({ document: './www' }), 'web.document: unknown key'],
