@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ROOT, fetchWasm3 } from './fetch-engines.mjs';
 import { CFLAGS, CPU, OUT, PLUGIN, buildCortexM, cArraySource, countQemu, installArm, mapSizes, mixFiles, run } from './build-cortex-m.mjs';
 import { LLHTTP_STACK_HEIGHT, WASM3_BASELINE_FLAGS, llhttpWasm } from './build-baseline.mjs';
+import { stampHolds } from './build-sim.mjs';
 
 export const LLHTTP_ELF = join(OUT, 'llhttp-cm.elf');
 const HEAP_BYTES = 1024 * 1024;   // llhttp in wasm3 peaks near 300 KB
@@ -45,7 +46,7 @@ export function buildBaselineCortexM({ log = () => {} } = {}) {
   for (const f of [...groups.interpreter, ...groups.runner, ...groups.board, join(CM, 'moat.ld'), fileURLToPath(import.meta.url)]) h.update(readFileSync(f));
   const stamp = h.digest('hex').slice(0, 16);
   const sizesFile = join(OUT, 'llhttp-sizes.json');
-  if (existsSync(LLHTTP_ELF) && existsSync(sizesFile) && readFileSync(`${LLHTTP_ELF}.stamp`, 'utf8') === stamp) return JSON.parse(readFileSync(sizesFile, 'utf8'));
+  if (stampHolds(LLHTTP_ELF, stamp) && existsSync(sizesFile)) return JSON.parse(readFileSync(sizesFile, 'utf8'));
   log('building .cache/cortex-m/llhttp-cm.elf');
   writeFileSync(join(gen, 'llhttp_wasm.c'), cArraySource('llhttp_wasm', wasm, "undici's llhttp.wasm"));
   const objects = [];

@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import JSON5 from 'json5';
 import { ROOT, fetchWasm3 } from './fetch-engines.mjs';
-import { WASM3_FLAGS, pool, runAsync } from './build-sim.mjs';
+import { WASM3_FLAGS, pool, runAsync, stampHolds } from './build-sim.mjs';
 
 export const OUT = join(ROOT, '.cache', 'cortex-m');
 export const ELF = join(OUT, 'moat-cm.elf');
@@ -246,7 +246,7 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
   const stamp = stampOf(wasm3Src, groups, [wasmC, configC, boardC, HEAP_SIZE, memory, VALUE_STACK_BYTES]);
   const stampFile = `${ELF}.stamp`;
   let built = false;
-  if (force || !existsSync(ELF) || !existsSync(ELF_BUDGET) || !existsSync(ELF_SHORT) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp || !existsSync(PLUGIN) || !existsSync(join(OUT, 'sizes.json'))) {
+  if (force || !stampHolds(ELF, stamp) || !existsSync(ELF_BUDGET) || !existsSync(ELF_SHORT) || !existsSync(PLUGIN) || !existsSync(join(OUT, 'sizes.json'))) {
     const t0 = Date.now();
     log('building .cache/cortex-m/moat-cm.elf');
     rmSync(stampFile, { force: true });

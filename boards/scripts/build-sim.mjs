@@ -52,9 +52,9 @@ function stampOf(engine, src) {
   return h.digest('hex').slice(0, 16);
 }
 
-function upToDate(engine, stamp) {
-  const bin = simPath(engine);
-  return existsSync(bin) && existsSync(`${bin}.stamp`) && readFileSync(`${bin}.stamp`, 'utf8') === stamp;
+/** True when `file` exists and `file`.stamp holds `stamp`: the one freshness test of every built binary here. */
+export function stampHolds(file, stamp) {
+  return existsSync(file) && existsSync(`${file}.stamp`) && readFileSync(`${file}.stamp`, 'utf8') === stamp;
 }
 
 export function runAsync(cmd, args, opts = {}) {
@@ -117,7 +117,7 @@ export async function buildStamped(engines, { pathOf, stampOf: stamp, build, for
     const want = stamp(engine, src);
     const bin = pathOf(engine);
     paths[engine] = bin;
-    if (!force && existsSync(bin) && existsSync(`${bin}.stamp`) && readFileSync(`${bin}.stamp`, 'utf8') === want) continue;
+    if (!force && stampHolds(bin, want)) continue;
     log(`building ${bin.slice(ROOT.length + 1)}`);
     const t0 = Date.now();
     const tmp = `${bin}.tmp`;
@@ -138,7 +138,7 @@ export const buildSims = (engines = SIM_ENGINES, { force = false, log = () => {}
 export function simReady(engine) {
   try {
     const src = engine === 'wasm3' ? fetchWasm3() : fetchWamr();
-    return upToDate(engine, stampOf(engine, src));
+    return stampHolds(simPath(engine), stampOf(engine, src));
   } catch { return false; }
 }
 
