@@ -623,7 +623,7 @@ function compile(cfg: MoatConfig, shown: Obj): Uint8Array {
       fail(key, w[word], `the module refused it (code ${-hw}): its tables (${tables}) do not fit one 64 KiB page; with this key at its default (${d[word]}) they do`);
     }
     fail(TABLE_KEYS.map(([key]) => key).join(', '), TABLE_KEYS.map(([, word]) => w[word]).join(', '),
-      `the module refused them (code ${-hw}): together its tables do not fit one 64 KiB page, and no one of them back at its default makes them fit; lower two`);
+      `the module refused them (code ${-hw}): together its tables do not fit one 64 KiB page, and no one of them back at its default makes them fit: lower more than one of them`);
   }
   return blob;
 }
