@@ -11,8 +11,9 @@ export interface EngineRow {
   subject: 'moat' | 'llhttp'; engine: string;
   /** null: not counted (llhttp in WAMR classic outside --full: 3.8 G instructions per request). */
   parse: number | null; parseAndRespond: number | null; oneOff: number; nsParse: number; n: number; requests: number;
-  /** moat only: the parse slope on a tracked client's connection (defense counters per request). */
-  parseTracked: number | null;
+  /** moat only: the parse slope on a tracked client's connection (defense counters per request);
+   * absent in results written before callgrind.mjs counted it. */
+  parseTracked?: number | null;
 }
 
 export function interpreters(full = false): { available: boolean; reason: string; rows: EngineRow[] } {

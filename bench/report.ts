@@ -6,6 +6,7 @@ import type { ThroughputResult } from './throughput.ts';
 import { SERVERS } from './throughput.ts';
 import type { AuditBenchResult } from './audit.ts';
 import type { DashboardResult } from './dashboard.ts';
+import type { EngineRow } from './mcu.ts';
 
 interface Results {
   date: string; mode: string; elapsedSeconds: number;
@@ -18,7 +19,7 @@ interface Results {
   memory?: { requests: number; slopePer100k: Record<string, Stat>; rssStart: Stat; rssEnd: Stat; requestsPerSecond: Stat; moduleMemoryAboveHighWaterChanged: boolean };
   audit?: AuditBenchResult;
   dashboard?: DashboardResult;
-  interpreters?: { available: boolean; reason: string; rows: { subject: 'moat' | 'llhttp'; engine: string; parse: number | null; parseAndRespond: number | null; parseTracked?: number | null; oneOff: number; nsParse: number; n: number; requests: number }[] }; mcu?: { available: boolean; reason: string; result?: Record<string, any> };
+  interpreters?: { available: boolean; reason: string; rows: EngineRow[] }; mcu?: { available: boolean; reason: string; result?: Record<string, any> };
   mcuBaseline?: { available: boolean; reason: string; result?: Record<string, any> };
 }
 
