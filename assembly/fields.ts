@@ -10,7 +10,7 @@ import {
   R_CONN_CLOSE, R_CONN_KEEP, R_EXPECT, R_FORM, R_UPLOAD, R_V11, O_REMAINING,
 } from './slots';
 import {
-  SPECIAL_NAMES, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN, T_CLOSE_NAME, T_CLOSE_NAME_LEN, T_KEEP_NAME,
+  SPECIAL_NAMES, FIELD_BY_LENGTH, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN, T_CLOSE_NAME, T_CLOSE_NAME_LEN, T_KEEP_NAME,
   T_KEEP_NAME_LEN, T_CONTINUE, T_CONTINUE_LEN, T_FORM, T_FORM_LEN, T_MULTIPART, T_MULTIPART_LEN,
 } from './text';
 import { checkHost } from './target';
@@ -42,23 +42,18 @@ export function findName(p: usize, n: u32, list: usize): u32 {
   return 0;
 }
 
-// The special names all differ in length (4 to 17 bytes), so the length picks the one candidate:
-// ID_BY_LENGTH holds its id in the 4-bit field n - 4, NAME_AT the offset of its entry in
-// SPECIAL_NAMES (text.ts: [u8 len][name]... in F_* order) in the 6-bit field id - 1.
-@inline const ID_BY_LENGTH: u64 = (<u64>F_HOST << 0) | (<u64>F_EXPECT << 8) | (<u64>F_CONNECTION << 24)
-  | (<u64>F_CONTENT_TYPE << 32) | (<u64>F_CONTENT_LENGTH << 40) | (<u64>F_TRANSFER_ENCODING << 52);
-@inline const NAME_AT: u64 = (<u64>0 << 0) | (<u64>5 << 6) | (<u64>20 << 12) | (<u64>38 << 18) | (<u64>49 << 24)
-  | (<u64>56 << 30);
-
-// The names are at least 4 bytes long: the first four are compared before any call (most names of
-// a request that have a special name's length differ there, e.g. User-Agent / Connection).
+// The special names all differ in length (4 to 17 bytes), so the length picks the one candidate
+// (FIELD_BY_LENGTH, text.ts). They are lower-case letters and "-", so OR-ing 0x20 into the request's
+// bytes is the whole case-insensitive compare of the first four, made before any call (most names
+// of a request that have a special name's length differ there, e.g. User-Agent / Connection).
 // Inlined into wholeLines() (lines.ts), the hot caller; fieldId() is the call for onName().
 @inline export function fieldIdOf(p: usize, n: u32): u32 {
   if (n - 4 > 13) return 0;
-  const id = <u32>(ID_BY_LENGTH >> (<u64>(n - 4) << 2)) & 0xf;
+  const at = FIELD_BY_LENGTH + <usize>((n - 4) << 1);
+  const id = <u32>load<u8>(at);
   if (id == 0) return 0;
-  const q = SPECIAL_NAMES + 1 + <usize>(<u32>(NAME_AT >> (<u64>(id - 1) * 6)) & 63);
-  if ((load<u32>(p) | 0x20202020) != (load<u32>(q) | 0x20202020)) return 0;
+  const q = SPECIAL_NAMES + <usize>load<u8>(at, 1);
+  if ((load<u32>(p) | 0x20202020) != load<u32>(q)) return 0;
   return n == 4 || sameName(p + 4, n - 4, q + 4, n - 4) ? id : 0;
 }
 

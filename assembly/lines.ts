@@ -13,6 +13,7 @@ import { is } from './classes';
 import { O_HCOUNT, O_HBYTES, R_TRAILER } from './slots';
 import { spanCount, setSpanCount, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
 import { scanValueInline, scanTokenInline } from './scan';
+import { LANE_01, LANE_1F, LANE_20, LANE_2D, LANE_7F, LANE_80, LANE_FA } from './text';
 import { fieldIdOf, applyField } from './fields';
 import * as ctx from './context';
 
@@ -26,16 +27,19 @@ export function wholeLines(p: usize): usize {
   const e = ctx.end, s = ctx.slot, trailer = (ctx.flags & R_TRAILER) != 0;
   const maxCount = cfg(C_HEADERS), maxBytes = <u64>cfg(C_HEADER), spanCap = cfg(C_SPANS);
   const kName = trailer ? K_TRAILER_NAME : K_NAME, kValue = trailer ? K_TRAILER_VALUE : K_VALUE;
+  // The scans' word constants, read once per call (scan.ts says why).
+  const l01 = load<u64>(LANE_01), l1f = load<u64>(LANE_1F), l20 = load<u64>(LANE_20), l2d = load<u64>(LANE_2D);
+  const l7f = load<u64>(LANE_7F), l80 = load<u64>(LANE_80), lfa = load<u64>(LANE_FA);
   let count = load<u32>(s, O_HCOUNT), bytes = <u64>load<u32>(s, O_HBYTES), spans = spanCount;
   for (;;) {
     if (p >= e || spans + 2 > spanCap) return p;
-    let q = scanTokenInline(p, e);
+    let q = scanTokenInline(p, e, l1f, l20, l2d, l7f, l80, lfa);
     if (q == p || q >= e || load<u8>(q) != COLON) return p;
     const nameLen = <u32>(q - p);
     q++;
     while (q < e && is(load<u8>(q), WS)) q++;
     const v0 = q;
-    q = scanValueInline(q, e);
+    q = scanValueInline(q, e, l01, l20, l7f, l80);
     if (q + 1 >= e || load<u16>(q) != CRLF16) return p;
     let v1 = q;
     while (v1 > v0 && is(load<u8>(v1 - 1), WS)) v1--;

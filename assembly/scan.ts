@@ -8,9 +8,12 @@
 // WAMR classic, whose block cache the shift of every later function's code reshuffles.)
 import { TCHAR, FIELD_VCHAR, WS } from './tables';
 import { is } from './classes';
+import { LANE_01, LANE_21, LANE_80 } from './text';
 
-@inline const ONES: u64 = 0x0101010101010101;
-@inline const HIGH: u64 = 0x8080808080808080;
+// The word constants are lNN: the byte 0xNN in all eight lanes (l01 is the usual "ones", l80 the
+// "high bits"). They come from text.ts (LANE_NN) into locals, once per call: WAMR classic decodes an
+// i64.const's 10-byte LEB128 every time it runs one, and inside these loops that was a tenth of its
+// time per request; V8, wasm3 and WAMR fast read a local and a constant alike.
 
 // The 8 bytes from p, or the e - p < 8 bytes left followed by zero bytes.
 @inline function word(p: usize, e: usize): u64 {
@@ -35,17 +38,17 @@ import { is } from './classes';
 // with three operations: a byte below 0x20 borrows into its own high bit, 0x7F carries into it. A
 // word it stops takes the exact test, whose stop candidates are CTLs and DEL: an HTAB is stepped
 // over, a word of obs-text (no candidate) goes on from the next word.
-@inline export function scanValueInline(p: usize, e: usize): usize {
+@inline export function scanValueInline(p: usize, e: usize, l01: u64, l20: u64, l7f: u64, l80: u64): usize {
   let q: usize, m: u64;
   do {
     let w: u64, quick: u64;
     do {
       w = load<u64>(p);
-      quick = ((w - ONES * 0x20) | (w + ONES) | w) & HIGH;
+      quick = ((w - l20) | (w + l01) | w) & l80;
       p += 8;
     } while (!quick & (p < e));
-    const x = w ^ (ONES * 0x7f);
-    m = (((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x)) & HIGH;   // below 0x20, or 0x7F
+    const x = w ^ l7f;
+    m = (((w - l20) & ~w) | ((x - l01) & ~x)) & l80;   // below 0x20, or 0x7F
     q = min(p - 8 + firstFlagged(m), e);
     p = q + <usize>(m != 0);
   } while ((q < e) & ((m == 0) | (load<u8>(q) == 0x09)));
@@ -53,12 +56,13 @@ import { is } from './classes';
 }
 
 // Returns the first position in [p, e) whose byte is not visible US-ASCII (0x21-0x7E), or e.
-// (w + ONES) flags 0x7F and above; a carry only leaves a byte of 0xFF, itself flagged below it.
+// (w + l01) flags 0x7F and above; a carry only leaves a byte of 0xFF, itself flagged below it.
 export function scanVisible(p: usize, e: usize): usize {
+  const l01 = load<u64>(LANE_01), l21 = load<u64>(LANE_21), l80 = load<u64>(LANE_80);
   for (;;) {
     if (p >= e) return p;
     const w = word(p, e);
-    const m = ((w | (w + ONES) | ((w - ONES * 0x21) & ~w))) & HIGH;
+    const m = ((w | (w + l01) | ((w - l21) & ~w))) & l80;
     if (m) {
       const q = p + firstFlagged(m);
       return q < e ? q : e;
@@ -73,17 +77,17 @@ export function scanVisible(p: usize, e: usize): usize {
 // word is then looked up in the class table: a tchar (a digit, "_", ...) is stepped over, anything
 // else ends the token. Per byte: a letter has (w | 0x20) & 0x7F in 0x61-0x7A and its high bit clear;
 // the sums below stay inside their byte, so the test is exact for every byte, with no false flag.
-@inline export function scanTokenInline(p: usize, e: usize): usize {
+@inline export function scanTokenInline(p: usize, e: usize, l1f: u64, l20: u64, l2d: u64, l7f: u64, l80: u64, lfa: u64): usize {
   let q: usize;
   do {
     let m: u64;
     do {
       const w = load<u64>(p);
-      const y = (w | (ONES * 0x20)) & (ONES * 0x7f);
-      const letter = (y + ONES * 0x1f) & (ONES * 0xfa - y);         // high bit: 0x61 <= y <= 0x7A
-      const d = w ^ (ONES * 0x2d);
-      const notDash = ((d & (ONES * 0x7f)) + ONES * 0x7f) | d;      // high bit: byte is not "-"
-      m = (w | (notDash & ~letter)) & HIGH;
+      const y = (w | l20) & l7f;
+      const letter = (y + l1f) & (lfa - y);         // high bit: 0x61 <= y <= 0x7A
+      const d = w ^ l2d;
+      const notDash = ((d & l7f) + l7f) | d;        // high bit: byte is not "-"
+      m = (w | (notDash & ~letter)) & l80;
       p += 8;
     } while (!m & (p < e));
     q = min(p - 8 + firstFlagged(m), e);

@@ -3,8 +3,8 @@
 // FIELD_VCHAR   2  RFC 9110 5.5 field-vchar = VCHAR / obs-text
 // WS            4  RFC 9110 5.6.3 OWS members SP / HTAB
 // HEXDIG        8  RFC 5234 HEXDIG (case-insensitive)
-// TARGET       16  RFC 3986 pchar / "/" / "?" plus "%" opening pct-encoded
-// REG_NAME     32  RFC 3986 reg-name = unreserved / sub-delims plus "%" opening pct-encoded
+// TARGET       16  RFC 3986 pchar / "/" / "?" but pct-encoded (its "%" is checked apart)
+// REG_NAME     32  RFC 3986 reg-name = unreserved / sub-delims but pct-encoded (its "%" is checked apart)
 // DIGIT        64  RFC 5234 DIGIT
 // QDTEXT      128  RFC 9110 5.6.4 qdtext
 
@@ -20,7 +20,7 @@
 export const CLASS_TABLE = memory.data<u8>([
     0,  0,  0,  0,  0,  0,  0,  0,  0,132,  0,  0,  0,  0,  0,  0,
     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-  132,179,  2,131,179,179,179,179,178,178,179,179,178,179,179,146,
+  132,179,  2,131,179,131,179,179,178,178,179,179,178,179,179,146,
   251,251,251,251,251,251,251,251,251,251,146,178,130,178,130,146,
   146,187,187,187,187,187,187,179,179,179,179,179,179,179,179,179,
   179,179,179,179,179,179,179,179,179,179,179,130,  2,130,131,179,

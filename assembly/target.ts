@@ -9,29 +9,21 @@ import {
 } from './errors';
 
 
-// No byte of the four at p is "%" (the SWAR zero-byte test on the word XOR "%%%%", exact).
-@inline function noPct4(p: usize): bool {
-  const x = load<u32>(p) ^ 0x25252525;
-  return ((x - 0x01010101) & ~x & 0x80808080) == 0;
-}
-
 // All four bytes at p are of class k (their classes AND-ed).
 @inline function all4(p: usize, k: u32): bool {
   return (classOf(load<u8>(p)) & classOf(load<u8>(p, 1)) & classOf(load<u8>(p, 2)) & classOf(load<u8>(p, 3)) & k) != 0;
 }
 
-// The end of a run of class-k bytes in which every "%" opens a valid pct-encoded triple: e, or the
-// first byte that is not of class k, or a "%" that does not open a triple. Four bytes per step
-// while four remain and none of them is "%" or outside the class. Every exit is a return (no
-// block around the loop: WAMR classic rescans a block's whole code when its end is not cached).
+// The end of a run of class-k bytes and pct-encoded triples: e, or the first byte that is neither
+// of class k nor a "%" opening a valid triple. The classes leave "%" out, so four bytes per step
+// while four remain and all are of the class. Every exit is a return (no block around the loop:
+// WAMR classic rescans a block's whole code when its end is not cached).
 function pctRunEnd(p: usize, e: usize, k: u32): usize {
   for (;;) {
-    while (p + 4 <= e && all4(p, k) && noPct4(p)) p += 4;
+    while (p + 4 <= e && all4(p, k)) p += 4;
     if (p >= e) return e;
-    const c = <u32>load<u8>(p);
-    if (!is(c, k)) return p;
-    if (c == PCT) {
-      if (p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return p;
+    if (!is(load<u8>(p), k)) {
+      if (load<u8>(p) != PCT || p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return p;
       p += 2;
     }
     p++;
@@ -103,7 +95,7 @@ function checkIpLiteral(p: usize, n: u32): bool {
   if (i == 1 || i + 1 >= n || load<u8>(p + i) != DOT) return false;
   for (i++; i < n; i++) {
     const c = <u32>load<u8>(p + i);
-    if (c == PCT || (!is(c, REG_NAME) && c != COLON)) return false;
+    if (!is(c, REG_NAME) && c != COLON) return false;
   }
   return true;
 }

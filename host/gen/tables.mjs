@@ -19,8 +19,8 @@ export const CLASSES = [
   ['FIELD_VCHAR', 2, 'RFC 9110 5.5 field-vchar = VCHAR / obs-text', [...VCHAR, ...OBS_TEXT]],
   ['WS', 4, 'RFC 9110 5.6.3 OWS members SP / HTAB', [0x20, 0x09]],
   ['HEXDIG', 8, 'RFC 5234 HEXDIG (case-insensitive)', HEXDIG],
-  ['TARGET', 16, 'RFC 3986 pchar / "/" / "?" plus "%" opening pct-encoded', [...UNRESERVED, ...SUB_DELIMS, ...chars(':@/?%')]],
-  ['REG_NAME', 32, 'RFC 3986 reg-name = unreserved / sub-delims plus "%" opening pct-encoded', [...UNRESERVED, ...SUB_DELIMS, ...chars('%')]],
+  ['TARGET', 16, 'RFC 3986 pchar / "/" / "?" but pct-encoded (its "%" is checked apart)', [...UNRESERVED, ...SUB_DELIMS, ...chars(':@/?')]],
+  ['REG_NAME', 32, 'RFC 3986 reg-name = unreserved / sub-delims but pct-encoded (its "%" is checked apart)', [...UNRESERVED, ...SUB_DELIMS]],
   ['DIGIT', 64, 'RFC 5234 DIGIT', DIGIT],
   ['QDTEXT', 128, 'RFC 9110 5.6.4 qdtext', [0x09, 0x20, 0x21, ...range(0x23, 0x5b), ...range(0x5d, 0x7e), ...OBS_TEXT]],
 ];
