@@ -50,7 +50,7 @@ export function countHeader(n: usize): bool {
 
 // Every caller returns at once and the call stops, so ctx.flags are the done request's flags when
 // finish() reads them.
-export function messageDone(): void {
+@inline export function messageDone(): void {
   flags |= R_DONE;
   store<u32>(slot, flags, O_RFLAGS);
   stop();

@@ -51,7 +51,7 @@ function startOther(p: usize, c: u32): usize {
 // Fast path: a request line that lies whole in the window and is valid is reported in one pass;
 // anything else (incomplete, invalid, over a limit) returns p and the per-token states take over
 // and give the exact verdict. Same contract as wholeLines() in lines.ts.
-function wholeRequestLine(p: usize): usize {
+@inline function wholeRequestLine(p: usize): usize {
   const e = ctx.end, uri = cfg(C_URI);
   const q = scanToken(p, e), m = <u32>(q - p);
   // Tests are combined with | (no short circuit) where every read is known to be in the window:
@@ -147,7 +147,7 @@ export function onTarget(p: usize): usize {
 
 // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
 // The eight bytes are read only when there are eight; then the tests are combined with |.
-function checkVersion(p: usize, n: u32): u32 {
+@inline function checkVersion(p: usize, n: u32): u32 {
   if (n != 8) return E_BAD_VERSION;
   const major = <u32>load<u8>(p, 5) - 0x30, minor = <u32>load<u8>(p, 7) - 0x30;
   if (<u32>(load<u32>(p) != load<u32>(T_HTTP_PREFIX)) | <u32>(load<u8>(p, 4) != 0x2f) | <u32>(major > 9)
@@ -180,7 +180,7 @@ export function onLineLf(p: usize): usize {
 
 // p is at the CR of the empty line that ends a field section. With its LF in the window the
 // section ends in this step (one dispatch less per request); else the LF is awaited as before.
-function sectionEnd(p: usize): usize {
+@inline function sectionEnd(p: usize): usize {
   if (p + 1 < ctx.end) return onHeadLf(p + 1);
   ctx.setState(S_HEAD_LF);
   return p + 1;

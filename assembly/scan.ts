@@ -105,7 +105,7 @@ export function scanValue(p: usize, e: usize): usize {
   return unreachable();
 }
 
-export function scanToken(p: usize, e: usize): usize {
+@inline export function scanToken(p: usize, e: usize): usize {
   for (;;) {
     if (p >= e || !is(load<u8>(p), TCHAR)) return p;
     p++;

@@ -97,7 +97,7 @@ import { cfg, C_SLOTS, slotsBase, SLOT_BYTES } from './config';
   return slotsBase() + <usize>(slot * SLOT_BYTES);
 }
 
-export function slotValid(slot: u32): bool {
+@inline export function slotValid(slot: u32): bool {
   return slot < cfg(C_SLOTS) && (load<u8>(slotPtr(slot) + O_CONN) & C_OPEN) != 0;
 }
 
