@@ -1,10 +1,10 @@
 // Fast path for the field section: every field line that lies whole in the window (name, colon,
-// OWS, value, OWS, CRLF) is checked and reported here in one pass, without a trip through the state
-// dispatcher per token. It commits a line only when the line is valid and within the limits; any
-// other case returns to the per-token states in parser.ts, which then produce the exact verdict.
+// at most one SP, value, CRLF) is checked and reported here in one pass, without a trip through the
+// state dispatcher per token. It commits a line only when the line is of that shape, valid and within
+// the limits; any other case returns to the per-token states in parser.ts, which then produce the exact verdict.
 // So the fast path changes speed, never results; a line it gives up on is scanned by the per-token
 // states once more (at most twice in all, so a trickled head still costs linear time).
-import { COLON } from './chars';
+import { COLON, SP } from './chars';
 
 @inline const CRLF16: u16 = 0x0a0d;   // CR LF as a little-endian u16
 import { cfg, C_HEADER, C_HEADERS, C_SPANS, spansBase, inputBase, SPAN_BYTES } from './config';
@@ -36,13 +36,15 @@ export function wholeLines(p: usize): usize {
     let q = scanTokenInline(p, e, l1f, l20, l2d, l7f, l80, lfa);
     if (q == p || q >= e || load<u8>(q) != COLON) return p;
     const nameLen = <u32>(q - p);
-    q++;
-    while (q < e && is(load<u8>(q), WS)) q++;
+    // The colon and the one SP that usually follows it. Other OWS before or after the value (rare)
+    // is left to the per-token states, which trim it: no loop entered per line for it here.
+    q += 1 + <usize>((q + 1 < e) & (load<u8>(q, 1) == SP));
+    if (is(load<u8>(q), WS)) return p;
     const v0 = q;
     q = scanValueInline(q, e, l01, l20, l7f, l80);
     if (q + 1 >= e || load<u16>(q) != CRLF16) return p;
-    let v1 = q;
-    while (v1 > v0 && is(load<u8>(v1 - 1), WS)) v1--;
+    if ((q > v0) & is(load<u8>(q - 1), WS)) return p;
+    const v1 = q;
     const lineBytes = bytes + <u64>(q + 2 - p);
     if (count + 1 > maxCount || lineBytes > maxBytes) return p;
     const id = trailer ? 0 : fieldIdOf(p, nameLen);
