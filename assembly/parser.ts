@@ -2,7 +2,7 @@
 // state. A token (method, target, version, field name or value) that a call's input ends inside is
 // retained by the host and handed back at the start of the next window; O_TOK records how much of it
 // was already scanned, so no byte is scanned twice however the input is split.
-import { CR, LF, SP, COLON } from './chars';
+import { CR, LF, SP, COLON, SLASH } from './chars';
 import { cfg, C_URI, C_HEADERS, C_SPANS, spansBase, inputBase, SPAN_BYTES } from './config';
 import { TCHAR, WS, FIELD_VCHAR } from './tables';
 import { is } from './classes';
@@ -16,7 +16,7 @@ import {
   S_LINE_LF, S_FIELD, S_NAME, S_OWS, S_VALUE, S_VALUE_LF, S_HEAD_LF,
 } from './slots';
 import { emit, spanCount, setSpanCount, K_METHOD, K_TARGET, K_NAME, K_VALUE, K_TRAILER_NAME, K_TRAILER_VALUE } from './output';
-import { checkTarget } from './target';
+import { checkTarget, originEnd } from './target';
 import { scanValue, scanVisible, scanToken } from './scan';
 import { fieldId, applyField } from './fields';
 import { wholeLines } from './lines';
@@ -54,17 +54,22 @@ function startOther(p: usize, c: u32): usize {
 @inline function wholeRequestLine(p: usize): usize {
   const e = ctx.end, uri = cfg(C_URI);
   const q = scanToken(p, e), m = <u32>(q - p);
+  const flags = ctx.flags | methodFlags(p, m);
+  // An origin-form target ("/" path and query: nearly every request) is checked by the same pass
+  // that finds its end, which must then be the SP; other forms are found first, checked after.
+  const t = q + 1, origin = (load<u8>(t) == SLASH) & ((flags & R_M_CONNECT) == 0);
   // Tests are combined with | (no short circuit) where every read is known to be in the window:
   // each if is one more lookup in WAMR classic's small block-end cache. q < r, and r + 11 <= e
   // puts the version and its CRLF (r + 1 .. r + 10) in the window; when q == e, t = e + 1 and
-  // scanVisible returns it, so r + 11 > e.
-  const t = q + 1, r = scanVisible(t, e), n = <u32>(r - t);
+  // both scans return e or t, so r + 11 > e.
+  const r = origin ? originEnd(t, e) : scanVisible(t, e), n = <u32>(r - t);
   if (r + 11 > e) return p;
   if (<u32>(load<u8>(q) != SP) | <u32>(load<u8>(r) != SP) | <u32>(m > uri) | <u32>(n > uri)
     | <u32>(load<u16>(r, 9) != 0x0a0d)) return p;
   const v = r + 1;
-  const flags = ctx.flags | methodFlags(p, m);
-  if (checkTarget(t, n, (flags & R_M_CONNECT) != 0, (flags & R_M_OPTIONS) != 0)) return p;
+  if (!origin) {
+    if (checkTarget(t, n, (flags & R_M_CONNECT) != 0, (flags & R_M_OPTIONS) != 0)) return p;
+  }
   const before = ctx.flags;
   ctx.setFlags(flags);
   if (checkVersion(v, 8)) { ctx.setFlags(before); return p; }

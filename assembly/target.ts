@@ -40,6 +40,10 @@ function pctRunEnd(p: usize, e: usize, k: u32): usize {
   return c == PCT ? E_BAD_PCT : c == HASH ? E_FRAGMENT : E_BAD_TARGET;
 }
 
+// The end of an origin-form target's valid bytes at p: the first byte that is neither path, query
+// nor a valid pct-encoded triple, or e. The target is valid when that byte ends it.
+export function originEnd(p: usize, e: usize): usize { return pctRunEnd(p, e, TARGET); }
+
 // dec-octet "." dec-octet "." dec-octet "." dec-octet, no leading zeros (RFC 3986 3.2.2).
 function checkIpv4(p: usize, n: u32): bool {
   let i: u32 = 0;
