@@ -41,10 +41,10 @@ export function clearSpans(): void {
   spanCount = 0;
 }
 
-// For a caller that wrote records [spanCount, n) itself (n <= cfg(C_SPANS)).
-@inline export function setSpanCount(n: u32): void {
+// For a caller that wrote records [spanCount, n) itself (n <= cap, cap = cfg(C_SPANS)).
+@inline export function setSpanCount(n: u32, cap: u32): void {
   spanCount = n;
-  if (n >= cfg(C_SPANS)) ctx.stop();
+  if (n >= cap) ctx.stop();
 }
 
 // Bounded by spanCount < cfg(C_SPANS): the parse stops as soon as the area is full.

@@ -51,7 +51,7 @@ function startOther(p: usize, c: u32): usize {
 // Fast path: a request line that lies whole in the window and is valid is reported in one pass;
 // anything else (incomplete, invalid, over a limit) returns p and the per-token states take over
 // and give the exact verdict. Same contract as wholeLines() in lines.ts.
-@inline function wholeRequestLine(p: usize): usize {
+function wholeRequestLine(p: usize): usize {
   const e = ctx.end, uri = cfg(C_URI);
   const q = scanToken(p, e), m = <u32>(q - p);
   const flags = ctx.flags | methodFlags(p, m);
@@ -84,7 +84,7 @@ function startOther(p: usize, c: u32): usize {
   store<u16>(rec, 0, 10);
   store<u16>(rec, <u16>(t - inputBase), 12);
   store<u16>(rec, <u16>n, 14);
-  setSpanCount(sp + 2);
+  setSpanCount(sp + 2, cfg(C_SPANS));
   ctx.setState(S_FIELD);
   return v + 10;
 }
