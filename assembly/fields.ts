@@ -10,7 +10,7 @@ import {
   R_CONN_CLOSE, R_CONN_KEEP, R_EXPECT, R_FORM, R_UPLOAD, R_V11, O_REMAINING,
 } from './slots';
 import {
-  SPECIAL_NAMES, FIELD_BY_LENGTH, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN, T_CLOSE_NAME, T_CLOSE_NAME_LEN, T_KEEP_NAME,
+  SPECIAL_NAMES, FIELD_BY_LENGTH, LANE_20, T_CHUNKED_NAME, T_CHUNKED_NAME_LEN, T_CLOSE_NAME, T_CLOSE_NAME_LEN, T_KEEP_NAME,
   T_KEEP_NAME_LEN, T_CONTINUE, T_CONTINUE_LEN, T_FORM, T_FORM_LEN, T_MULTIPART, T_MULTIPART_LEN,
 } from './text';
 import { checkHost } from './target';
@@ -22,14 +22,23 @@ import { checkHost } from './target';
 @inline export const F_EXPECT: u32 = 5;
 @inline export const F_CONTENT_TYPE: u32 = 6;
 
-// Case-insensitive compare of [p, p+n) with a lower-case name of letters, digits and "-":
-// OR-ing 0x20 lower-cases letters and leaves those other bytes unchanged.
-// Four bytes at a time while four remain (reads stay inside both names).
+// Case-insensitive compare of [p, p+n) with a name of letters, digits and "-" (and the few other
+// bytes of the text blobs that have bit 0x20 set): OR-ing 0x20 into both lower-cases letters and
+// leaves those other bytes unchanged. Eight bytes at a time, the last eight (or four) overlapping
+// the ones before; every read stays inside both names.
 export function sameName(p: usize, n: u32, name: usize, len: u32): bool {
   if (n != len) return false;
-  const e = p + <usize>n;
-  for (; p + 4 <= e; p += 4, name += 4) if ((load<u32>(p) | 0x20202020) != (load<u32>(name) | 0x20202020)) return false;
-  for (; p < e; p++, name++) if ((load<u8>(p) | 0x20) != (load<u8>(name) | 0x20)) return false;
+  if (n >= 8) {
+    const l20 = load<u64>(LANE_20), last = <usize>n - 8;
+    for (let i: usize = 0; i < last; i += 8) if ((load<u64>(p + i) | l20) != (load<u64>(name + i) | l20)) return false;
+    return (load<u64>(p + last) | l20) == (load<u64>(name + last) | l20);
+  }
+  if (n >= 4) {
+    const last = <usize>n - 4;
+    return ((load<u32>(p) | 0x20202020) == (load<u32>(name) | 0x20202020))
+      & ((load<u32>(p + last) | 0x20202020) == (load<u32>(name + last) | 0x20202020));
+  }
+  for (let i: usize = 0; i < <usize>n; i++) if ((load<u8>(p + i) | 0x20) != (load<u8>(name + i) | 0x20)) return false;
   return true;
 }
 
