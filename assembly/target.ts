@@ -16,17 +16,17 @@ import {
 
 // The end of a run of class-k bytes and pct-encoded triples: e, or the first byte that is neither
 // of class k nor a "%" opening a valid triple. The classes leave "%" out, so four bytes per step
-// while four remain and all are of the class. Every exit is a return (no block around the loop:
-// WAMR classic rescans a block's whole code when its end is not cached).
+// while all are of the class; the step may read up to 3 bytes past e (the tokens checked here lie
+// in the input window, and the layout leaves 8 spare bytes after it), and a position past e is
+// taken as e. Every exit is a return (no block around the loops: WAMR classic rescans a block's
+// whole code when its end is not cached).
 function pctRunEnd(p: usize, e: usize, k: u32): usize {
   for (;;) {
-    while (p + 4 <= e && all4(p, k)) p += 4;
+    while (<u32>(p < e) & <u32>all4(p, k)) p += 4;
+    while (<u32>(p < e) & <u32>is(load<u8>(p), k)) p++;
     if (p >= e) return e;
-    if (!is(load<u8>(p), k)) {
-      if (load<u8>(p) != PCT || p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return p;
-      p += 2;
-    }
-    p++;
+    if (load<u8>(p) != PCT || p + 2 >= e || !is(load<u8>(p, 1), HEXDIG) || !is(load<u8>(p, 2), HEXDIG)) return p;
+    p += 3;
   }
   return unreachable();
 }
