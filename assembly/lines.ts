@@ -43,7 +43,7 @@ export function wholeLines(p: usize): usize {
     q += 1 + <usize>((q + 1 < e) & (load<u8>(q, 1) == SP));
     if (is(load<u8>(q), WS)) return p;
     const v0 = q;
-    q = scanValueInline(q, e, l01, l20, l7f, l80);
+    q = scanValueInline(q, e, l01, l20, l80);
     if (q + 1 >= e || load<u16>(q) != CRLF16) return p;
     if ((q > v0) & is(load<u8>(q - 1), WS)) return p;
     const v1 = q;

@@ -34,24 +34,22 @@ import { LANE_01, LANE_21, LANE_80 } from './text';
 // up in a small cache on every entry, and a miss rescans its code).
 
 // Returns the first position in [p, e) whose byte is not a field-value byte (VCHAR, obs-text, SP,
-// HTAB), or e; p <= e. The quick test, exact for words without obs-text, lets a clean word through
-// with three operations: a byte below 0x20 borrows into its own high bit, 0x7F carries into it. A
-// word it stops takes the exact test, whose stop candidates are CTLs and DEL: an HTAB is stepped
-// over, a word of obs-text (no candidate) goes on from the next word.
-@inline export function scanValueInline(p: usize, e: usize, l01: u64, l20: u64, l7f: u64, l80: u64): usize {
-  let q: usize, m: u64;
+// HTAB), or e; p <= e. A word of visible ASCII and SP passes with three operations: a byte below
+// 0x20 borrows into its own high bit, 0x7F carries into it and obs-text has it. The first byte a
+// word flags is looked up in the class table: an HTAB or obs-text byte is stepped over, anything
+// else (CR, another CTL, DEL) ends the value.
+@inline export function scanValueInline(p: usize, e: usize, l01: u64, l20: u64, l80: u64): usize {
+  let q: usize;
   do {
-    let w: u64, quick: u64;
+    let m: u64;
     do {
-      w = load<u64>(p);
-      quick = ((w - l20) | (w + l01) | w) & l80;
+      const w = load<u64>(p);
+      m = ((w - l20) | (w + l01) | w) & l80;
       p += 8;
-    } while (!quick & (p < e));
-    const x = w ^ l7f;
-    m = (((w - l20) & ~w) | ((x - l01) & ~x)) & l80;   // below 0x20, or 0x7F
+    } while (!m & (p < e));
     q = min(p - 8 + firstFlagged(m), e);
-    p = q + <usize>(m != 0);
-  } while ((q < e) & ((m == 0) | (load<u8>(q) == 0x09)));
+    p = q + 1;
+  } while ((q < e) & is(load<u8>(q), FIELD_VCHAR | WS));
   return q;
 }
 
