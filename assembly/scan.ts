@@ -73,18 +73,19 @@ export function scanVisible(p: usize, e: usize): usize {
 // Returns the first position in [p, e) whose byte is not a tchar (a field name), or e; p < e.
 // Words of letters and "-" (nearly every name) pass an exact word test; the first other byte of a
 // word is then looked up in the class table: a tchar (a digit, "_", ...) is stepped over, anything
-// else ends the token. Per byte: a letter has (w | 0x20) & 0x7F in 0x61-0x7A and its high bit clear;
-// the sums below stay inside their byte, so the test is exact for every byte, with no false flag.
+// else ends the token. Per byte below 0x80: a letter has w | 0x20 in 0x61-0x7A, and the sums below
+// stay inside the byte. A byte of 0x80 or more is flagged by its own high bit; what its sums carry
+// or borrow into the bytes above it can only flag those too, so the lowest flagged byte is exact.
 @inline export function scanTokenInline(p: usize, e: usize, l1f: u64, l20: u64, l2d: u64, l7f: u64, l80: u64, lfa: u64): usize {
   let q: usize;
   do {
     let m: u64;
     do {
       const w = load<u64>(p);
-      const y = (w | l20) & l7f;
+      const y = w | l20;
       const letter = (y + l1f) & (lfa - y);         // high bit: 0x61 <= y <= 0x7A
       const d = w ^ l2d;
-      const notDash = ((d & l7f) + l7f) | d;        // high bit: byte is not "-"
+      const notDash = (d + l7f) | d;                // high bit: byte is not "-"
       m = (w | (notDash & ~letter)) & l80;
       p += 8;
     } while (!m & (p < e));
