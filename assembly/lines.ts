@@ -27,6 +27,8 @@ export function wholeLines(p: usize): usize {
   const e = ctx.end, s = ctx.slot, trailer = (ctx.flags & R_TRAILER) != 0;
   const maxCount = cfg(C_HEADERS), maxBytes = <u64>cfg(C_HEADER), spanCap = cfg(C_SPANS);
   const kName = trailer ? K_TRAILER_NAME : K_NAME, kValue = trailer ? K_TRAILER_VALUE : K_VALUE;
+  // A trailer field has no special meaning: a length no special name has makes fieldIdOf() say so.
+  const idLen: u32 = trailer ? 0x10000 : 0;
   // The scans' word constants, read once per call (scan.ts says why).
   const l01 = load<u64>(LANE_01), l1f = load<u64>(LANE_1F), l20 = load<u64>(LANE_20), l2d = load<u64>(LANE_2D);
   const l7f = load<u64>(LANE_7F), l80 = load<u64>(LANE_80), lfa = load<u64>(LANE_FA);
@@ -48,8 +50,8 @@ export function wholeLines(p: usize): usize {
     if ((q > v0) & is(load<u8>(q - 1), WS)) return p;
     const v1 = q;
     const lineBytes = bytes + <u64>(q + 2 - p);
-    if (count + 1 > maxCount || lineBytes > maxBytes) return p;
-    const id = trailer ? 0 : fieldIdOf(p, nameLen);
+    if (count >= maxCount || lineBytes > maxBytes) return p;
+    const id = fieldIdOf(p, nameLen | idLen);
     if (id != 0) {
       const f = applyField(s, id, v0, <u32>(v1 - v0), ctx.flags);
       if (f & 0x80000000) return p;

@@ -70,9 +70,12 @@ function wholeRequestLine(p: usize): usize {
   if (!origin) {
     if (checkTarget(t, n, (flags & R_M_CONNECT) != 0, (flags & R_M_OPTIONS) != 0)) return p;
   }
-  const before = ctx.flags;
-  ctx.setFlags(flags);
-  if (checkVersion(v, 8)) { ctx.setFlags(before); return p; }
+  if (load<u64>(v) == HTTP_1_1) ctx.setFlags(flags | R_V11);   // nearly every request: one compare
+  else {
+    const before = ctx.flags;
+    ctx.setFlags(flags);
+    if (checkVersion(v, 8)) { ctx.setFlags(before); return p; }
+  }
   // A request line is the call's first output (a completed message ends the call, and the span
   // area holds at least 4 records), so both records fit: one full-area test for the two.
   const sp = spanCount, rec = spansBase + <usize>(sp * SPAN_BYTES);
@@ -149,6 +152,9 @@ export function onTarget(p: usize): usize {
   ctx.setState(S_VERSION);
   return p + 1;
 }
+
+// "HTTP/1.1" as a little-endian u64.
+@inline const HTTP_1_1: u64 = 0x312e312f50545448;
 
 // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
 // The eight bytes are read only when there are eight; then the tests are combined with |.
