@@ -19,13 +19,12 @@ import {
 import { onBody, onChunkSize, onChunkExt, onChunkLf, onChunkData, onChunkCr, onChunkDataLf } from './body';
 import * as ctx from './context';
 
-// step() and the small functions every request passes through (slotValid, checkVersion,
-// sectionEnd, messageDone, scanToken) are inlined: a wasm3 call costs op_Call and op_Entry, which
-// zeroes the callee's locals and copies its constant table (~140 Thumb instructions). finish(),
-// onHeadLf() and wholeRequestLine() stay calls: binaryen wraps an inlined body that returns early in
-// a block, and WAMR classic looks every block up in its small block-end cache, rescanning the
-// block's code on a miss: inlined, each measured 4-8% slower there (wholeRequestLine's 482-byte
-// block missed on every request).
+// step(), finish() and the small functions every request passes through (slotValid, checkVersion,
+// sectionEnd, onHeadLf, messageDone, scanToken) are inlined: a wasm3 call costs op_Call and
+// op_Entry, which zeroes the callee's locals and copies its constant table (~140 Thumb
+// instructions). wholeRequestLine() stays a call: binaryen wraps an inlined body that returns early
+// in a block, and WAMR classic looks every block up in its small block-end cache, rescanning the
+// block's code on a miss; inlined into onStart(), its 482-byte block missed on every request.
 //
 // The states a valid request passes through most come first, as plain tests: a switch compiles to
 // a br_table inside one block per case, and every dispatch opens all of them, each a lookup in
@@ -110,7 +109,7 @@ export function feed(slotNo: u32, from: u32, to: u32, now: u32): u32 {
 // R_HEAD_DONE >> 21 == V_HEAD, R_DONE >> 21 == V_DONE.
 @inline const FLAG_TO_VERDICT: u32 = 21;
 
-function finish(slotNo: u32, s: usize, p: usize, now: u32): u32 {
+@inline function finish(slotNo: u32, s: usize, p: usize, now: u32): u32 {
   setResult(5, spanCount);
   const err = <u32>load<u8>(s, O_ERR);
   if (err) {

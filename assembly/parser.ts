@@ -281,7 +281,7 @@ export function onValueLf(p: usize): usize {
   return p + 1;
 }
 
-export function onHeadLf(p: usize): usize {
+@inline export function onHeadLf(p: usize): usize {
   if (load<u8>(p) != LF) return ctx.fail(E_BARE_CR);
   if (ctx.flags & R_TRAILER) trailersDone(); else headDone();
   return p + 1;
