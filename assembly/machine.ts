@@ -19,9 +19,9 @@ import {
 import { onBody, onChunkSize, onChunkExt, onChunkLf, onChunkData, onChunkCr, onChunkDataLf } from './body';
 import * as ctx from './context';
 
-// step(), finish() and the small functions every request passes through (slotValid, checkVersion,
-// sectionEnd, onHeadLf, messageDone, scanToken) are inlined: a wasm3 call costs op_Call and
-// op_Entry, which zeroes the callee's locals and copies its constant table (~140 Thumb
+// step(), onStart(), finish() and the small functions every request passes through (slotValid,
+// checkVersion, sectionEnd, onHeadLf, messageDone, scanToken) are inlined: a wasm3 call costs
+// op_Call and op_Entry, which zeroes the callee's locals and copies its constant table (~140 Thumb
 // instructions). wholeRequestLine() stays a call: binaryen wraps an inlined body that returns early
 // in a block, and WAMR classic looks every block up in its small block-end cache, rescanning the
 // block's code on a miss; inlined into onStart(), its 482-byte block missed on every request.

@@ -30,7 +30,7 @@ import * as ctx from './context';
   return c - 0x21 <= 0x5d;
 }
 
-export function onStart(p: usize): usize {
+@inline export function onStart(p: usize): usize {
   const c = <u32>load<u8>(p);
   if (!is(c, TCHAR)) return startOther(p, c);      // a method starts with a tchar; CR, LF are not
   ctx.setFlags(ctx.flags | R_STARTED);
