@@ -8,9 +8,9 @@
 //           the task that runs it + linear memory as the interpreter caps it + socket buffers × connections
 //           + the retained-token buffer × connections (ABI.md window protocol: the window is shared
 //           scratch, so the host keeps each connection's incomplete token, at most max(uri, header))
-// Linear memory is the module's real high-water mark for the config (loadMoat + configure): wasm3
-// allocates only runtime->memoryLimit bytes of the page (any byte count; we round up to 1 KiB),
-// WAMR (this tree) always allocates whole 64 KiB pages. A connection's 64-byte module slot lies
+// Linear memory is the module's real high-water mark for the config (loadMoat + configure) rounded up
+// to 1 KiB: the glue caps the one page there (wasm3's runtime->memoryLimit, WAMR's page size; see
+// moat_load_capped() in boards/glue/). A connection's 64-byte module slot lies
 // inside the high-water mark, and the config blob is const data in flash copied into linear memory,
 // so neither is counted twice.
 //
@@ -30,8 +30,8 @@ export const PAGE_BYTES = 65536;
 export const CONFIG_BLOB_BYTES = CONFIG_WORDS * 4;
 /** Bytes of one connection slot inside linear memory (assembly/config.ts SLOT_BYTES). */
 export const SLOT_BYTES = 64;
-/** wasm3's memoryLimit is byte-exact; the kit and fit round the high-water mark up to this. */
-export const WASM3_CAP_ROUND = 1024;
+/** The glue's cap is byte-exact; the kit and fit round the high-water mark up to this. */
+export const CAP_ROUND = 1024;
 
 export const ENGINES = ['wasm3', 'wamr-fast', 'wamr-classic'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -197,10 +197,9 @@ export interface FitReport {
   reason: string;
 }
 
-/** Linear memory the board's interpreter allocates for a high-water mark. */
-export function linearMemory(engine: Engine, highWater: number): number {
-  if (engine === 'wasm3') return Math.min(PAGE_BYTES, Math.ceil(highWater / WASM3_CAP_ROUND) * WASM3_CAP_ROUND);
-  return Math.ceil(highWater / PAGE_BYTES) * PAGE_BYTES;
+/** Linear memory the interpreter allocates for a high-water mark, capped by the glue. */
+export function linearMemory(highWater: number): number {
+  return Math.min(PAGE_BYTES, Math.ceil(highWater / CAP_ROUND) * CAP_ROUND);
 }
 
 /** The module's high-water mark for `cfg`, from a real instance (throws if the module refuses it). */
@@ -217,14 +216,12 @@ function row(name: FitRow['row'], used: number, available: number, unit: FitRow[
 export async function fit(board: BoardProfile, cfg: MoatConfig, configName: string): Promise<FitReport> {
   const it = board.interpreter, eng = it.engine;
   const hw = await highWaterFor(cfg);
-  const lin = linearMemory(eng, hw);
+  const lin = linearMemory(hw);
   const wasm = wasmBytes().length;
   const conns = cfg.web.limits.connections;
   const perConn = board.socket.rx + board.socket.tx;
   const retain = Math.max(cfg.web.limits.uri, cfg.web.limits.header);
-  const capNote = eng === 'wasm3'
-    ? `high-water ${hw} B rounded up to 1K: wasm3 runtime->memoryLimit = ${lin}`
-    : `high-water ${hw} B; WAMR allocates whole 64K pages`;
+  const capNote = `high-water ${hw} B rounded up to 1K: ${eng === 'wasm3' ? 'wasm3 runtime->memoryLimit' : 'WAMR page size'} = ${lin}`;
   const rows: FitRow[] = [
     row('flash', it.flash + it.glue + wasm + CONFIG_BLOB_BYTES, board.flash - board.reserved.flash, 'bytes', [
       { name: `interpreter (${eng})`, bytes: it.flash, note: 'core at -Os' },
@@ -322,7 +319,7 @@ export function kitSources(board: BoardProfile, r: FitReport, blob: Uint8Array, 
     '',
     `#define MOAT_KIT_BOARD "${board.name}"`,
     `#define MOAT_HIGH_WATER ${r.highWater}u        /* bytes of linear memory the module uses with this config (moat_init()) */`,
-    `#define MOAT_MEMORY_LIMIT ${r.linearMemory}u      /* ${r.engine === 'wasm3' ? 'wasm3: runtime->memoryLimit (high-water rounded up to 1 KiB)' : 'WAMR: whole 64 KiB pages'} */`,
+    `#define MOAT_MEMORY_LIMIT ${r.linearMemory}u      /* moat_load_capped(): the high-water mark rounded up to 1 KiB */`,
     `#define MOAT_CONNECTIONS ${r.rows.find((x) => x.row === 'connections')!.used}u  /* web.limits.connections: slots the module opens */`,
     `#define MOAT_TASK_STACK_BYTES ${it.stack}u  /* C stack of the task that calls the module (${board.name} profile) */`,
     '#ifndef MOAT_WASM3_STACK_BYTES',

@@ -1,8 +1,10 @@
-/* boards/cortex-m/main.c: the Moat module in wasm3 on an emulated Cortex-M4F (qemu mps2-an386).
+/* boards/cortex-m/main.c: the Moat module in an interpreter on an emulated Cortex-M4F (qemu mps2-an386).
  *
- * Links wasm3 + boards/glue (moat_engine.c, moat_wasm3.c) + the exact bytes of build/moat.wasm as a
- * C array (moat_wasm.c, generated) + the default config blob (moat_config.c, `moat config compile
- * --c`). I/O is semihosting: arguments from the emulator's command line, files opened on the host.
+ * Links an interpreter and its glue (wasm3 + moat_wasm3.c + probe.c, or WAMR classic + moat_wamr.c +
+ * probe_wamr.c) + boards/glue/moat_engine.c + the exact bytes of build/moat.wasm as a C array
+ * (moat_wasm.c, generated) + the default config blob (moat_config.c, `moat config compile --c`).
+ * The driver sees only moat_engine.h. I/O is semihosting: arguments from the emulator's command
+ * line, files opened on the host.
  *
  *   moat-cm.elf CASES.bin            conformance: every case whole and byte by byte, one line each
  *   moat-cm.elf --bench N F...       feeds each file (one request each) N times in turn on one

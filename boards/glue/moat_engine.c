@@ -33,6 +33,12 @@ int32_t moat_init(moat_t *m) {
   int32_t hw = call(m, MOAT_FN_INIT, NULL);
   l->armed = hw > 0;
   uint32_t cap = moat_memory_limit(m);
+  if (hw == INT32_MIN && cap) {   /* a trap in init() under a cap: most likely the cap */
+    char msg[224];
+    snprintf(msg, sizeof msg, "%s (memory limit %lu bytes: the config may need more)", moat_error(m), (unsigned long)cap);
+    moat_set_error(m, msg);
+    return hw;
+  }
   if (hw > 0 && cap && (uint32_t)hw > cap) {
     char msg[160];
     snprintf(msg, sizeof msg, "init: high-water mark %ld bytes exceeds the memory limit %lu bytes (raise the limit to at least %lu)",

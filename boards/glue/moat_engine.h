@@ -48,12 +48,13 @@ typedef struct moat moat_t;
 /* ---- backend (moat_wasm3.c or moat_wamr.c) -------------------------------------------------- */
 
 /* Parses, validates and instantiates the module; NULL on failure with a message in err.
- * The backend may keep a pointer to `wasm`: keep the bytes alive (flash is fine) until moat_unload. */
+ * wasm3 keeps a pointer to `wasm`: keep the bytes alive (flash is fine) until moat_unload; WAMR
+ * loads a private copy (its classic loader rewrites opcodes in place). */
 moat_t *moat_load(const uint8_t *wasm, uint32_t len, char *err, size_t errlen);
 /* moat_load() with a cap on linear memory: `memory_limit` bytes (0 = no cap, the full 64 KiB page;
  * moat_load() is this with 0). wasm3 allocates only min(limit, page) bytes of the module's page
- * (runtime->memoryLimit; accesses above it trap); WAMR always allocates whole pages and only checks.
- * Either way moat_init() fails (INT32_MIN, reason in moat_error()) when the config's high-water mark
+ * (runtime->memoryLimit), WAMR a page of the cap's size (the module's num_bytes_per_page); an access
+ * above the cap traps. Either way moat_init() fails (INT32_MIN, reason in moat_error()) when the config's high-water mark
  * exceeds the cap: `moat fit` prints the cap for a config (MOAT_MEMORY_LIMIT in the kit). */
 moat_t *moat_load_capped(const uint8_t *wasm, uint32_t len, uint32_t memory_limit, char *err, size_t errlen);
 void moat_unload(moat_t *m);

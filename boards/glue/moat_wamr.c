@@ -3,12 +3,22 @@
  * (WAMR_BUILD_FAST_INTERP=1) and classic interpreter (=0); no AOT, no JIT, no WASI, libc-builtin only because this WAMR version cannot link without it,
  * software bounds checks (WAMR_DISABLE_HW_BOUND_CHECK=1, as on an MCU). boards/README.md has the table.
  *
- * WAMR takes all its memory from one pool the firmware reserves (MOAT_WAMR_POOL_BYTES, static);
- * the module gets no app heap (heap_size 0: it imports and allocates nothing). The Wasm operand and
- * frame stack of the exec env is MOAT_WAMR_STACK_BYTES, taken from the pool.
+ * WAMR takes all its memory from one pool the firmware reserves (MOAT_WAMR_POOL_BYTES, static), or
+ * from the C library's malloc when that is 0 (the Cortex-M image, so its heap high-water mark counts
+ * everything); the module gets no app heap (heap_size 0: it imports and allocates nothing). The Wasm
+ * operand and frame stack of the exec env is MOAT_WAMR_STACK_BYTES, taken from the same memory.
+ *
+ * The classic loader rewrites opcodes in the bytes it is given (and both interpreters keep pointers
+ * into them), so the glue loads a private copy: the caller's bytes may sit in flash.
+ *
+ * Memory cap: WAMR sizes linear memory as pages of the module's num_bytes_per_page (64 KiB unless
+ * its own loader shrinks it), so moat_load_capped() sets that to the cap before instantiating, as
+ * the loader itself does for modules it can shrink. The module declares exactly one page and never
+ * grows, so memory.size still says 1 and every bounds check uses the capped size.
  */
 #include "moat_engine.h"
 #include "wasm_export.h"
+#include "wasm.h"   /* WASMModule: the memory's page size, for the cap */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,11 +35,14 @@ struct moat {
   wasm_exec_env_t env;
   wasm_function_inst_t fn[MOAT_FN_COUNT];
   moat_layout_t layout;
-  uint32_t memory_limit;     /* only checked: WAMR allocates whole pages */
-  char error[160];
+  uint32_t memory_limit;
+  uint8_t *bytes;            /* the module's private, writable copy */
+  char error[224];
 };
 
+#if MOAT_WAMR_POOL_BYTES > 0
 static char pool[MOAT_WAMR_POOL_BYTES] __attribute__((aligned(8)));
+#endif
 static moat_t the_moat;      /* one module per runtime pool: a firmware embeds exactly one */
 static int runtime_up = 0;
 
@@ -37,27 +50,35 @@ moat_t *moat_load(const uint8_t *wasm, uint32_t len, char *err, size_t errlen) {
   return moat_load_capped(wasm, len, 0, err, errlen);
 }
 
-/* WAMR (this version) allocates whole 64 KiB pages: the cap is not applied, only checked against the
- * high-water mark init() returns, so a config behaves the same on both backends. */
 moat_t *moat_load_capped(const uint8_t *wasm, uint32_t len, uint32_t memory_limit, char *err, size_t errlen) {
   moat_t *m = &the_moat;
   char e[128] = "";
   if (runtime_up) { snprintf(err, errlen, "wamr: a module is already loaded"); return NULL; }
   RuntimeInitArgs args;
   memset(&args, 0, sizeof args);
+#if MOAT_WAMR_POOL_BYTES > 0
   args.mem_alloc_type = Alloc_With_Pool;
   args.mem_alloc_option.pool.heap_buf = pool;
   args.mem_alloc_option.pool.heap_size = sizeof pool;
+#else
+  args.mem_alloc_type = Alloc_With_System_Allocator;
+#endif
   if (!wasm_runtime_full_init(&args)) { snprintf(err, errlen, "wamr: runtime init failed"); return NULL; }
   runtime_up = 1;
   memset(m, 0, sizeof *m);
   m->memory_limit = memory_limit;
-  m->module = wasm_runtime_load(wasm, len, e, sizeof e);
+  if (!(m->bytes = wasm_runtime_malloc(len))) { snprintf(err, errlen, "wamr: memory allocation failed for the module's %lu-byte copy", (unsigned long)len); moat_unload(m); return NULL; }
+  memcpy(m->bytes, wasm, len);
+  m->module = wasm_runtime_load(m->bytes, len, e, sizeof e);
   if (!m->module) { snprintf(err, errlen, "wamr load: %s", e); moat_unload(m); return NULL; }
+  WASMModule *wm = (WASMModule *)m->module;
+  if (memory_limit > 0 && wm->memory_count == 1 && wm->memories[0].init_page_count == 1 && wm->memories[0].max_page_count == 1
+      && memory_limit < wm->memories[0].num_bytes_per_page)
+    wm->memories[0].num_bytes_per_page = memory_limit;
   m->inst = wasm_runtime_instantiate(m->module, MOAT_WAMR_STACK_BYTES, 0, e, sizeof e);
   if (!m->inst) { snprintf(err, errlen, "wamr instantiate: %s", e); moat_unload(m); return NULL; }
   m->env = wasm_runtime_create_exec_env(m->inst, MOAT_WAMR_STACK_BYTES);
-  if (!m->env) { snprintf(err, errlen, "wamr: no exec env"); moat_unload(m); return NULL; }
+  if (!m->env) { snprintf(err, errlen, "wamr: memory allocation failed for the exec env (%lu-byte Wasm stack)", (unsigned long)MOAT_WAMR_STACK_BYTES); moat_unload(m); return NULL; }
   for (int i = 0; i < MOAT_FN_COUNT; i++) {
     m->fn[i] = wasm_runtime_lookup_function(m->inst, moat_fn_name[i], NULL);
     if (!m->fn[i]) { snprintf(err, errlen, "wamr: no export %s", moat_fn_name[i]); moat_unload(m); return NULL; }
@@ -70,6 +91,7 @@ void moat_unload(moat_t *m) {
   if (m->env) wasm_runtime_destroy_exec_env(m->env);
   if (m->inst) wasm_runtime_deinstantiate(m->inst);
   if (m->module) wasm_runtime_unload(m->module);
+  if (m->bytes) wasm_runtime_free(m->bytes);
   memset(m, 0, sizeof *m);
   if (runtime_up) { wasm_runtime_destroy(); runtime_up = 0; }
 }

@@ -27,7 +27,7 @@ struct moat {
   IM3Function fn[MOAT_FN_COUNT];
   moat_layout_t layout;
   uint32_t memory_limit;     /* 0 = no cap */
-  char error[160];
+  char error[224];
 };
 
 static void set_error(char *dst, size_t n, const char *what, const char *detail) {
@@ -87,10 +87,6 @@ int moat_call(moat_t *m, moat_fn fn, const uint32_t *args, int32_t *ret) {
     M3ErrorInfo info;
     m3_GetErrorInfo(m->runtime, &info);
     snprintf(m->error, sizeof m->error, "%s: %s%s%s", moat_fn_name[fn], r, info.message ? " " : "", info.message ? info.message : "");
-    if (fn == MOAT_FN_INIT && m->memory_limit) {
-      size_t at = strlen(m->error);
-      snprintf(m->error + at, sizeof m->error - at, " (memory limit %lu bytes: the config may need more)", (unsigned long)m->memory_limit);
-    }
     return -1;
   }
   *ret = 0;

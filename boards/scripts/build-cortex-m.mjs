@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// boards/scripts/build-cortex-m.mjs: the Cortex-M4F image (qemu mps2-an386) of wasm3 + boards/glue +
-// build/moat.wasm + the default config, built with arm-none-eabi-gcc and newlib into .cache/cortex-m/.
+// boards/scripts/build-cortex-m.mjs: the Cortex-M4F images (qemu mps2-an386) of an interpreter +
+// boards/glue + build/moat.wasm + the default config, built with arm-none-eabi-gcc and newlib into
+// .cache/cortex-m/. Two interpreters (IMAGES): wasm3 (moat-cm.elf, the image issue 5 measures for
+// speed) and WAMR's classic interpreter (moat-cm-wamr-classic.elf, which runs the module's bytes as
+// they are instead of compiling them into RAM; boards/cortex-m/wamr/ is its bare-metal platform).
 //
 //   1. installs the toolchain and qemu (boards/scripts/install-arm.sh: Debian packages, idempotent)
-//   2. fetches wasm3's sources (fetch-engines.mjs: PyPI pywasm3 sdist)
+//   2. fetches the interpreter's sources (fetch-engines.mjs: PyPI pywasm3 sdist, crate wamr-sys)
 //   3. generates moat_wasm.c (build/moat.wasm as a C array) and moat_config.c
 //      (`moat config compile host/default-config.json5 --c`), compiles wasm3, the glue, the module,
 //      the config and boards/cortex-m/ one object each, links moat-cm.elf with a map file, and writes
@@ -12,7 +15,7 @@
 //   5. builds the TCG instruction-count plugin libicount.so (boards/cortex-m/icount.c, host gcc)
 // Idempotent: the ELF carries a stamp (hash of flags, sources, module and config); a current one is kept.
 //
-//   node boards/scripts/build-cortex-m.mjs [--quiet] [--force] [--run]
+//   node boards/scripts/build-cortex-m.mjs [--engine wasm3|wamr-classic] [--quiet] [--force] [--run]
 //     --run  also runs the corpus under qemu and prints a summary line (the comparison with V8 is
 //            test/cortex-m.test.ts); capped at the corpus's memory limit, or the full page with --no-cap
 import { spawnSync } from 'node:child_process';
@@ -22,7 +25,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import JSON5 from 'json5';
-import { ROOT, fetchWasm3 } from './fetch-engines.mjs';
+import { ROOT, fetchWamr, fetchWasm3 } from './fetch-engines.mjs';
 import { WASM3_FLAGS, pool, runAsync, stampHolds } from './build-sim.mjs';
 
 export const OUT = join(ROOT, '.cache', 'cortex-m');
@@ -58,8 +61,6 @@ export const CFLAGS = [...CPU, '-Os', '-g0', '-std=gnu11', '-ffunction-sections'
 export const WASM3_DEFINES = WASM3_FLAGS.filter((f) => f.startsWith('-D') && !f.startsWith('-DMOAT_WASM3_STACK_BYTES='));
 /** wasm3's value stack on the board (glue parameter MOAT_WASM3_STACK_BYTES; the desktop keeps 4 KiB). */
 export const VALUE_STACK_BYTES = 2816;
-/** wasm3 calls whose heap use probe.c records (linker --wrap: wasm3 and the glue stay unchanged). */
-const PROBE_WRAPS = ['m3_NewRuntime', 'm3_ParseModule', 'm3_LoadModule'];
 /** Fixed heap (linker script .heap) and the stack the linker keeps free below the top of RAM. */
 export const HEAP_SIZE = 256 * 1024;
 /**
@@ -68,8 +69,51 @@ export const HEAP_SIZE = 256 * 1024;
  * instructions more at load (one-off 1.93 M -> 2.12 M, over issue 5's 2 M) for 1.2 KB less heap peak
  * on the 8-connection run (70,368 -> 69,120 B) and 28 KB less libc flash (libc is outside the flash target).
  */
-export const LDFLAGS = [...CPU, '--specs=rdimon.specs', '-Wl,--gc-sections', `-Wl,--defsym=HEAP_SIZE=${HEAP_SIZE}`,
-  ...PROBE_WRAPS.map((f) => `-Wl,--wrap=${f}`)];
+export const LDFLAGS = [...CPU, '--specs=rdimon.specs', '-Wl,--gc-sections', `-Wl,--defsym=HEAP_SIZE=${HEAP_SIZE}`];
+
+/**
+ * WAMR's classic interpreter as this image builds it: the options of the desktop build
+ * (boards/sim/wamr.cmake) for a Thumb-2 core with an FPU, on boards/cortex-m/wamr/'s bare-metal
+ * platform; all memory from malloc (MOAT_WAMR_POOL_BYTES 0), so the heap high-water counts it.
+ */
+export const WAMR_DEFINES = ['-DBH_PLATFORM_MOAT_BAREMETAL', '-DBUILD_TARGET_THUMB_VFP', '-DBH_MALLOC=wasm_runtime_malloc',
+  '-DBH_FREE=wasm_runtime_free', '-DWASM_ENABLE_INTERP=1', '-DWASM_ENABLE_FAST_INTERP=0', '-DWASM_ENABLE_AOT=0',
+  '-DWASM_ENABLE_JIT=0', '-DWASM_ENABLE_LIBC_BUILTIN=0', '-DWASM_ENABLE_LIBC_WASI=0', '-DWASM_ENABLE_MULTI_MODULE=0',
+  '-DWASM_ENABLE_MINI_LOADER=0', '-DWASM_ENABLE_SHARED_MEMORY=0', '-DWASM_ENABLE_BULK_MEMORY=0', '-DWASM_DISABLE_HW_BOUND_CHECK=1',
+  '-DMOAT_WAMR_POOL_BYTES=0'];
+/** WAMR's sources for that build (what runtime_lib.cmake picks for it, without the C API, timers and queues). */
+const WAMR_SOURCES = ['shared/mem-alloc/mem_alloc.c', 'shared/mem-alloc/ems/ems_alloc.c', 'shared/mem-alloc/ems/ems_hmu.c',
+  'shared/mem-alloc/ems/ems_kfc.c', 'shared/utils/bh_assert.c', 'shared/utils/bh_common.c', 'shared/utils/bh_hashmap.c',
+  'shared/utils/bh_list.c', 'shared/utils/bh_log.c', 'shared/utils/bh_vector.c',
+  'iwasm/common/wasm_native.c', 'iwasm/common/wasm_exec_env.c', 'iwasm/common/wasm_memory.c', 'iwasm/common/wasm_runtime_common.c',
+  'iwasm/common/arch/invokeNative_thumb_vfp.s', 'iwasm/interpreter/wasm_runtime.c', 'iwasm/interpreter/wasm_interp_classic.c',
+  'iwasm/interpreter/wasm_loader.c'];
+const WAMR_INCLUDES = ['iwasm/interpreter', 'iwasm/libraries/libc-builtin', 'iwasm/include', 'shared/platform/include',
+  'shared/mem-alloc', 'iwasm/common', 'shared/utils'];
+/** The exec env's Wasm operand and frame stack on the board (glue parameter MOAT_WAMR_STACK_BYTES). */
+export const WAMR_STACK_BYTES = 3072;
+
+/**
+ * The images. `probe`: the calls probe.c / probe_wamr.c wrap (linker --wrap, so the interpreter and
+ * the glue stay unchanged) to record the heap after each load step. `heapBudget`/`stackBudget`: what
+ * the 8-connection run is held to (the -budget link has a fixed heap of exactly heapBudget bytes, the
+ * -short link 4 KiB less and must fail cleanly).
+ */
+export const IMAGES = {
+  wasm3: { base: 'moat-cm', glue: 'moat_wasm3.c', probe: 'probe.c', heapBudget: RAM_HEAP_BUDGET, stackBudget: RAM_STACK_BUDGET,
+    wraps: ['m3_NewRuntime', 'm3_ParseModule', 'm3_LoadModule'] },
+  'wamr-classic': { base: 'moat-cm-wamr-classic', glue: 'moat_wamr.c', probe: 'probe_wamr.c', heapBudget: RAM_TARGET - 3 * 1024, stackBudget: 3 * 1024,
+    wraps: ['wasm_runtime_full_init', 'wasm_runtime_load', 'wasm_runtime_create_exec_env'], libs: ['-lm'], ldflags: ['--specs=nano.specs'] },
+};
+/** An image's files under .cache/cortex-m/ (wasm3's keep their first names). */
+export function imageFiles(engine = 'wasm3') {
+  const im = IMAGES[engine];
+  if (!im) throw new Error(`no Cortex-M image for engine ${engine} (${Object.keys(IMAGES).join(', ')})`);
+  const w3 = engine === 'wasm3';
+  return { engine, ...im, elf: join(OUT, `${im.base}.elf`), budget: join(OUT, `${im.base}-budget.elf`), short: join(OUT, `${im.base}-short.elf`),
+    map: join(OUT, `${im.base}.map`), sizes: join(OUT, w3 ? 'sizes.json' : `sizes-${engine}.json`), obj: join(OUT, w3 ? 'obj' : `obj-${engine}`),
+    ldflags: [...LDFLAGS, ...(im.ldflags ?? []), ...im.wraps.map((f) => `-Wl,--wrap=${f}`)], libs: im.libs ?? [] };
+}
 /** The exact emulator command line (../shared/notes/qemu-cortex-m.md): never -nographic. */
 export const QEMU = ['qemu-system-arm', '-M', 'mps2-an386', '-display', 'none', '-serial', 'none', '-monitor', 'none'];
 
@@ -115,7 +159,7 @@ function configBytes(configC) {
   return Buffer.from(body.match(/0x[0-9a-f]{2}/gi).map((h) => parseInt(h, 16)));
 }
 
-/** Rounding of the wasm3 cap (host/fit.ts WASM3_CAP_ROUND / linearMemory()). */
+/** Rounding of the glue's memory cap (host/fit.ts CAP_ROUND / linearMemory()). */
 export const CAP_ROUND = 1024;
 export const capOf = (highWater) => Math.min(65536, Math.ceil(highWater / CAP_ROUND) * CAP_ROUND);
 
@@ -156,29 +200,33 @@ export function boardConfigBlob() {
 const boardConfigSource = () => configSource(BOARD_CONFIG_SRC, 'moat_config_board');
 
 /** Object groups: which part of the image each object belongs to. */
-function parts(wasm3Src, gen) {
+function parts(img, src, gen) {
   const c = (dir, files) => files.map((f) => join(dir, f));
   return {
-    interpreter: c(wasm3Src, readdirSync(wasm3Src).filter((f) => f.endsWith('.c')).sort()),
-    glue: c(GLUE, ['moat_engine.c', 'moat_wasm3.c']),
+    interpreter: img.engine === 'wasm3' ? c(src, readdirSync(src).filter((f) => f.endsWith('.c')).sort())
+      : [...c(join(src, 'core'), WAMR_SOURCES), join(CM, 'wamr', 'platform.c')],
+    glue: c(GLUE, ['moat_engine.c', img.glue]),
     module: [join(gen, 'moat_wasm.c')],
     config: [join(gen, 'moat_config.c')],
     board: c(CM, ['startup.c', 'sbrk.c', 'stackmark.c']),
     driver: [join(CM, 'main.c'), join(gen, 'moat_config_board.c')],
-    probe: [join(CM, 'probe.c')],
+    probe: [join(CM, img.probe)],
   };
 }
 
-function flagsFor(part, wasm3Src, memory) {
+function flagsFor(part, img, src, memory) {
   const f = [...CFLAGS, `-I${GLUE}`];
   if (part === 'driver') f.push(`-DMOAT_MEMORY_LIMIT=${memory.default_limit}u`, `-DMOAT_BOARD_MEMORY_LIMIT=${memory.board_limit}u`);
-  if (part === 'interpreter' || part === 'glue' || part === 'probe') f.push(...WASM3_DEFINES, `-DMOAT_WASM3_STACK_BYTES=${VALUE_STACK_BYTES}`, `-I${wasm3Src}`, '-w');
-  return f;
+  if (part !== 'interpreter' && part !== 'glue' && part !== 'probe') return f;
+  if (img.engine === 'wasm3') return [...f, ...WASM3_DEFINES, `-DMOAT_WASM3_STACK_BYTES=${VALUE_STACK_BYTES}`, `-I${src}`, '-w'];
+  // WAMR's platform header comes first: it is the only platform this build has.
+  return [...f, ...WAMR_DEFINES, `-DMOAT_WAMR_STACK_BYTES=${WAMR_STACK_BYTES}`, `-I${join(CM, 'wamr')}`,
+    ...WAMR_INCLUDES.map((d) => `-I${join(src, 'core', d)}`), '-w'];
 }
 
-function stampOf(wasm3Src, groups, extra) {
+function stampOf(img, src, groups, extra) {
   const h = createHash('sha256');
-  h.update(JSON.stringify([CFLAGS, WASM3_DEFINES, LDFLAGS, wasm3Src, extra]));
+  h.update(JSON.stringify([CFLAGS, WASM3_DEFINES, WAMR_DEFINES, WAMR_STACK_BYTES, img, src, extra]));
   for (const files of Object.values(groups)) for (const f of files) if (existsSync(f) && !f.startsWith(OUT)) { h.update(f.slice(ROOT.length)); h.update(readFileSync(f)); }
   for (const f of [join(CM, 'moat.ld'), join(CM, 'icount.c'), fileURLToPath(import.meta.url)]) h.update(readFileSync(f));
   return h.digest('hex').slice(0, 16);
@@ -223,10 +271,12 @@ function objectSizes(objs) {
   return { text: total[0], data: total[1], bss: total[2] };
 }
 
-/** Steps 2-5. Returns { elf, cases, plugin, sizes, built }. */
-export async function buildCortexM({ force = false, log = log0 } = {}) {
+/** Steps 2-5 for one image (`engine`: a key of IMAGES). Returns { elf, cases, plugin, sizes, built }. */
+export async function buildCortexM({ force = false, log = log0, engine = 'wasm3' } = {}) {
+  const img = imageFiles(engine);
+  const ELF = img.elf;
   installArm(log);
-  const wasm3Src = fetchWasm3(log);
+  const src = engine === 'wasm3' ? fetchWasm3(log) : fetchWamr(log);
   ensureModule(log);
   mkdirSync(OUT, { recursive: true });
   const gen = join(OUT, 'gen');
@@ -235,7 +285,7 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
   const wasmC = wasmSource(wasm);
   const configC = configSource();
   const boardC = boardConfigSource();
-  const groups = parts(wasm3Src, gen);
+  const groups = parts(img, src, gen);
   // The image's default cap: the compiled default config's high-water mark rounded up to 1 KiB
   // (the rule of host/fit.ts, MOAT_MEMORY_LIMIT in the kit). The corpus lays larger limits over that
   // config, so runCorpus() passes the cap of the largest of them (--memory-limit).
@@ -243,35 +293,35 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
   const board = highWaters(wasm, configBytes(boardC)).base;
   const memory = { default_high_water: hw.base, default_limit: capOf(hw.base), corpus_high_water: hw.corpus, corpus_limit: capOf(hw.corpus),
     board_config: BOARD_CONFIG_SRC.slice(ROOT.length + 1), board_high_water: board, board_limit: capOf(board) };
-  const stamp = stampOf(wasm3Src, groups, [wasmC, configC, boardC, HEAP_SIZE, memory, VALUE_STACK_BYTES]);
+  const stamp = stampOf(img, src, groups, [wasmC, configC, boardC, HEAP_SIZE, memory, VALUE_STACK_BYTES]);
   const stampFile = `${ELF}.stamp`;
   let built = false;
-  if (force || !stampHolds(ELF, stamp) || !existsSync(ELF_BUDGET) || !existsSync(ELF_SHORT) || !existsSync(PLUGIN) || !existsSync(join(OUT, 'sizes.json'))) {
+  if (force || !stampHolds(ELF, stamp) || !existsSync(img.budget) || !existsSync(img.short) || !existsSync(PLUGIN) || !existsSync(img.sizes)) {
     const t0 = Date.now();
-    log('building .cache/cortex-m/moat-cm.elf');
+    log(`building .cache/cortex-m/${img.base}.elf`);
     rmSync(stampFile, { force: true });
     writeFileSync(join(gen, 'moat_wasm.c'), wasmC);
     writeFileSync(join(gen, 'moat_config.c'), configC);
     writeFileSync(join(gen, 'moat_config_board.c'), boardC);
-    const objDir = join(OUT, 'obj');
+    const objDir = img.obj;
     rmSync(objDir, { recursive: true, force: true });
     const jobs = [], objects = {}, groupOfObj = new Map();
     for (const [part, files] of Object.entries(groups)) {
       mkdirSync(join(objDir, part), { recursive: true });
-      objects[part] = files.map((f) => join(objDir, part, f.split('/').pop().replace(/\.c$/, '.o')));
+      objects[part] = files.map((f) => join(objDir, part, f.split('/').pop().replace(/\.[cs]$/, '.o')));
       files.forEach((f, i) => {
         groupOfObj.set(objects[part][i], part);
-        jobs.push(() => runAsync('arm-none-eabi-gcc', [...flagsFor(part, wasm3Src, memory), '-c', f, '-o', objects[part][i]]));
+        jobs.push(() => runAsync('arm-none-eabi-gcc', [...flagsFor(part, img, src, memory), '-c', f, '-o', objects[part][i]]));
       });
     }
     await pool(jobs, Math.max(1, cpus().length));
-    const map = join(OUT, 'moat-cm.map');
+    const map = img.map;
     const tmp = `${ELF}.tmp`;
-    run('arm-none-eabi-gcc', [...LDFLAGS, '-T', join(CM, 'moat.ld'), `-Wl,-Map=${map}`, '-o', tmp, ...Object.values(objects).flat()]);
+    run('arm-none-eabi-gcc', [...img.ldflags, '-T', join(CM, 'moat.ld'), `-Wl,-Map=${map}`, '-o', tmp, ...Object.values(objects).flat(), ...img.libs]);
     renameSync(tmp, ELF);
     // The budget variants differ only in the size of the fixed heap (a later --defsym wins).
-    for (const [elf, heap] of [[ELF_BUDGET, RAM_HEAP_BUDGET], [ELF_SHORT, RAM_HEAP_BUDGET - 4096]]) {
-      run('arm-none-eabi-gcc', [...LDFLAGS, `-Wl,--defsym=HEAP_SIZE=${heap}`, '-T', join(CM, 'moat.ld'), '-o', `${elf}.tmp`, ...Object.values(objects).flat()]);
+    for (const [elf, heap] of [[img.budget, img.heapBudget], [img.short, img.heapBudget - 4096]]) {
+      run('arm-none-eabi-gcc', [...img.ldflags, `-Wl,--defsym=HEAP_SIZE=${heap}`, '-T', join(CM, 'moat.ld'), '-o', `${elf}.tmp`, ...Object.values(objects).flat(), ...img.libs]);
       renameSync(`${elf}.tmp`, elf);
     }
     // Sizes per part, as linked (map file) and as compiled (object files).
@@ -280,16 +330,17 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
     const sec = Object.fromEntries(run('arm-none-eabi-size', ['-A', ELF]).stdout.split('\n')
       .map((l) => /^(\.[\w.]+)\s+(\d+)\s+\d+/.exec(l)).filter(Boolean).map((m) => [m[1], Number(m[2])]));
     const sizes = {
-      toolchain: run('arm-none-eabi-gcc', ['--version']).stdout.split('\n')[0],
-      cflags: CFLAGS.join(' '), wasm3_defines: WASM3_DEFINES.join(' '), value_stack_bytes: VALUE_STACK_BYTES, heap_bytes: HEAP_SIZE,
-      ldflags: LDFLAGS.join(' '),
+      engine, toolchain: run('arm-none-eabi-gcc', ['--version']).stdout.split('\n')[0],
+      cflags: CFLAGS.join(' '), ...(engine === 'wasm3' ? { wasm3_defines: WASM3_DEFINES.join(' '), value_stack_bytes: VALUE_STACK_BYTES }
+        : { wamr_defines: WAMR_DEFINES.join(' '), value_stack_bytes: WAMR_STACK_BYTES }), heap_bytes: HEAP_SIZE,
+      ldflags: img.ldflags.join(' '),
       module_bytes: wasm.length,
       memory_limit: memory,
       linked, compiled,
       elf: { text: (sec['.text'] ?? 0) + (sec['.ARM.exidx'] ?? 0) + (sec['.ARM.extab'] ?? 0), data: sec['.data'] ?? 0, bss: sec['.bss'] ?? 0,
         heap: sec['.heap'] ?? 0, driver_buffers: sec['.harness'] ?? 0 },
     };
-    writeFileSync(join(OUT, 'sizes.json'), JSON.stringify(sizes, null, 2) + '\n');
+    writeFileSync(img.sizes, JSON.stringify(sizes, null, 2) + '\n');
     buildPlugin();
     writeFileSync(stampFile, stamp);
     built = true;
@@ -297,7 +348,7 @@ export async function buildCortexM({ force = false, log = log0 } = {}) {
   }
   writeCases();
   writeFileSync(join(OUT, 'memory-limit.json'), JSON.stringify(memory, null, 2) + '\n');
-  return { elf: ELF, cases: CASES, plugin: PLUGIN, sizes: JSON.parse(readFileSync(join(OUT, 'sizes.json'), 'utf8')), memory, built };
+  return { elf: ELF, cases: CASES, plugin: PLUGIN, sizes: JSON.parse(readFileSync(img.sizes, 'utf8')), memory, built };
 }
 
 /** The TCG plugin (host gcc): counts executed guest instructions, prints "icount N" at exit. */
@@ -366,9 +417,9 @@ export function runQemu(args, { plugin = false, timeout = 120, elf = ELF } = {})
  * Runs the corpus on the image: one parsed line per case and mode. `memoryLimit`: the cap on linear
  * memory (default: the one build wrote for the corpus's largest config; 0 = the full page).
  */
-export function runCorpus({ memoryLimit } = {}) {
+export function runCorpus({ memoryLimit, elf = ELF } = {}) {
   if (memoryLimit === undefined) memoryLimit = JSON.parse(readFileSync(join(OUT, 'memory-limit.json'), 'utf8')).corpus_limit;
-  const r = runQemu(['--memory-limit', String(memoryLimit), CASES.slice(ROOT.length + 1)]);
+  const r = runQemu(['--memory-limit', String(memoryLimit), CASES.slice(ROOT.length + 1)], { elf, timeout: 600 });
   if (r.status !== 0) throw new Error(`${r.command} exited ${r.status}:\n${r.stderr.slice(-2000)}`);
   return { lines: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr: r.stderr };
 }
@@ -437,12 +488,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const quiet = args.includes('--quiet');
   const log = (m) => { if (!quiet) process.stderr.write(`cortex-m: ${m}\n`); };
-  buildCortexM({ force: args.includes('--force'), log }).then((b) => {
+  const engine = args.includes('--engine') ? args[args.indexOf('--engine') + 1] : 'wasm3';
+  buildCortexM({ force: args.includes('--force'), log, engine }).then((b) => {
     if (!quiet) { printSizes(b.sizes); process.stdout.write(`elf: ${b.elf}\n`); }
     if (args.includes('--run')) {
       const t0 = Date.now();
       const nocap = args.includes('--no-cap');
-      const { lines, stderr } = runCorpus(nocap ? { memoryLimit: 0 } : {});
+      const { lines, stderr } = runCorpus({ elf: b.elf, ...(nocap ? { memoryLimit: 0 } : {}) });
       const errs = lines.filter((l) => l.error).length;
       process.stdout.write(`cortex-m: ${lines.length} runs (${lines.length / 2} cases whole + bytewise), ${errs} ended in an error, ${((Date.now() - t0) / 1000).toFixed(1)} s under qemu\n${stderr}`);
     }
