@@ -434,9 +434,17 @@ export function parseMemory(stderr) {
   if (!a || !b) return null;
   const [limit, peak, heapSize, stack, vUsed, vSize] = a.slice(1).map(Number);
   const [before, runtime, parsed, loaded, , pages, code, filled] = b.slice(1).map(Number);
+  const head = { memory_limit: limit, heap_peak: peak, heap_size: heapSize, stack, value_stack: vUsed, value_stack_size: vSize, code_pages: pages, code_filled: filled };
+  // probe_wamr.c's steps: runtime init, module copy + load, instance + exec env (no code is compiled).
+  if (/# wamr/.test(stderr)) return { ...head, breakdown: {
+    before_runtime: before,                     // libc's own allocations
+    runtime: runtime - before,                  // WAMR's runtime (its allocator is malloc: nothing kept)
+    module: parsed - runtime,                   // the module's private copy (the classic loader rewrites it) + WASMModule
+    instance: loaded - parsed,                  // linear memory (the cap), globals, function instances, exec env with its Wasm stack
+    other: peak - loaded,                       // malloc's chunk headers, and the loader's freed scratch that the break still covers
+  } };
   return {
-    memory_limit: limit, heap_peak: peak, heap_size: heapSize, stack, value_stack: vUsed, value_stack_size: vSize,
-    code_pages: pages, code_filled: filled,
+    ...head,
     breakdown: {
       before_runtime: before,                  // libc's own allocations, the glue's moat_t, wasm3's environment
       runtime_and_value_stack: runtime - before,
