@@ -210,7 +210,7 @@ function parts(img, src, gen) {
     config: [join(gen, 'moat_config.c')],
     board: c(CM, ['startup.c', 'sbrk.c', 'stackmark.c']),
     driver: [join(CM, 'main.c'), join(gen, 'moat_config_board.c')],
-    probe: [join(CM, img.probe)],
+    probe: [join(CM, img.probe), join(CM, 'probe_heap.c')],
   };
 }
 
