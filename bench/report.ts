@@ -154,7 +154,7 @@ export function markdown(r: Results): string {
     const w = c.wamr_classic, wg = w?.ram_8_connections;
     if (w && wg) {
       const d = wg.breakdown;
-      o.push(`The same board with WAMR's classic interpreter (${w.engine}), which runs the module's bytes instead of compiling them into RAM: Thumb instructions per request feed only ${B(w.thumb_instructions_per_request_parse)}` +
+      o.push(`The same board with the ${w.engine}, which runs the module's bytes instead of compiling them into RAM: Thumb instructions per request feed only ${B(w.thumb_instructions_per_request_parse)}` +
         ` (${(w.thumb_instructions_per_request_parse / c.thumb_instructions_per_request_parse).toFixed(2)}× wasm3's), feed + respond ${B(w.thumb_instructions_per_request)}; one-off ${B(w.one_off_instructions)};` +
         ` ${8} connections: heap peak ${B(wg.heap_peak)} B (module copy + parsed ${B(d.module)}, instance with linear memory and exec env ${B(d.instance)}, other ${B(d.before_runtime + d.runtime + d.other)})` +
         ` + C stack ${B(wg.stack)} B = ${B(wg.total)} B against ${B(wg.target)} B (${wg.total <= wg.target ? 'met' : 'not met'}; tested budget ${B(wg.budget.total)} B; .data + .bss ${B(wg.static_ram)} B besides);` +
