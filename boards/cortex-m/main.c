@@ -44,6 +44,7 @@
  * Exit status: 0, 1 (bad input / trap / buffer overflow), 100+ (a CPU fault: startup.c).
  */
 #include "moat_engine.h"
+#include "bench_loop.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,33 +352,12 @@ static uint32_t bench_client = 0;   /* --client: 0 = a host that does not track 
 
 static int bench(long iterations, int respond, int nfiles, char **files) {
   uint8_t *req[16];
-  uint32_t len[16], r[MOAT_R_WORDS];
+  uint32_t len[16];
   if (nfiles > 16) nfiles = 16;
   if (load_files(nfiles, files, req, len)) return 1;
   int32_t cp = moat_config_ptr(M);
   if (cp < 0 || moat_write(M, (uint32_t)cp, moat_config, MOAT_CONFIG_BYTES) || moat_init(M) < 0) die("init failed");
-  int32_t slot = moat_open(M, bench_client, 0, 0);
-  if (slot < 0) die("open failed");
-  uint32_t now = 0;
-  for (long it = 0; it < iterations; it++) {
-    for (int i = 0; i < nfiles; i++) {
-      if (moat_write_window(M, 0, req[i], len[i])) { fprintf(stderr, "%s: larger than the window\n", files[i]); return 1; }
-      uint32_t from = 0;
-      if (bench_client) now += 100;
-      for (;;) {
-        check(moat_feed(M, (uint32_t)slot, from, len[i], now));
-        moat_result(M, r);
-        if (r[MOAT_R_VERDICT] & (MOAT_ERROR | MOAT_CLOSE)) { fprintf(stderr, "%s: rejected (code %u)\n", files[i], (unsigned)r[MOAT_R_CODE]); return 1; }
-        if (r[MOAT_R_VERDICT] & MOAT_DONE) break;
-        if (r[MOAT_R_VERDICT] == MOAT_NEED_MORE) { fprintf(stderr, "%s: incomplete\n", files[i]); return 1; }
-        from = r[MOAT_R_CONSUMED];
-      }
-      if (respond && moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, now) <= 0) die("respond failed");
-    }
-  }
-  moat_close(M, (uint32_t)slot);
-  printf("%ld requests\n", iterations * nfiles);
-  return 0;
+  return moat_bench_loop(M, iterations, respond, nfiles, req, len, files, bench_client);
 }
 
 /* ---- --ram: 8 connections mid-request at once ------------------------------------------------

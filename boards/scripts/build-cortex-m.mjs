@@ -26,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import JSON5 from 'json5';
 import { ROOT, fetchWamr, fetchWasm3 } from './fetch-engines.mjs';
-import { WASM3_FLAGS, pool, runAsync, stampHolds } from './build-sim.mjs';
+import { HARNESS, WASM3_FLAGS, pool, runAsync, stampHolds } from './build-sim.mjs';
 
 export const OUT = join(ROOT, '.cache', 'cortex-m');
 export const ELF = join(OUT, 'moat-cm.elf');
@@ -209,13 +209,13 @@ function parts(img, src, gen) {
     module: [join(gen, 'moat_wasm.c')],
     config: [join(gen, 'moat_config.c')],
     board: c(CM, ['startup.c', 'sbrk.c', 'stackmark.c']),
-    driver: [join(CM, 'main.c'), join(gen, 'moat_config_board.c')],
+    driver: [join(CM, 'main.c'), join(HARNESS, 'bench_loop.c'), join(gen, 'moat_config_board.c')],
     probe: [join(CM, img.probe), join(CM, 'probe_heap.c')],
   };
 }
 
 function flagsFor(part, img, src, memory) {
-  const f = [...CFLAGS, `-I${GLUE}`];
+  const f = [...CFLAGS, `-I${GLUE}`, `-I${HARNESS}`];
   if (part === 'driver') f.push(`-DMOAT_MEMORY_LIMIT=${memory.default_limit}u`, `-DMOAT_BOARD_MEMORY_LIMIT=${memory.board_limit}u`);
   if (part !== 'interpreter' && part !== 'glue' && part !== 'probe') return f;
   if (img.engine === 'wasm3') return [...f, ...WASM3_DEFINES, `-DMOAT_WASM3_STACK_BYTES=${VALUE_STACK_BYTES}`, `-I${src}`, '-w'];
@@ -228,7 +228,9 @@ function stampOf(img, src, groups, extra) {
   const h = createHash('sha256');
   h.update(JSON.stringify([CFLAGS, WASM3_DEFINES, WAMR_DEFINES, WAMR_STACK_BYTES, img, src, extra]));
   for (const files of Object.values(groups)) for (const f of files) if (existsSync(f) && !f.startsWith(OUT)) { h.update(f.slice(ROOT.length)); h.update(readFileSync(f)); }
-  for (const f of [join(CM, 'moat.ld'), join(CM, 'icount.c'), fileURLToPath(import.meta.url)]) h.update(readFileSync(f));
+  // Headers too: the objects' own sources are hashed above, what they include here is not.
+  for (const f of [join(CM, 'moat.ld'), join(CM, 'icount.c'), join(GLUE, 'moat_engine.h'), join(HARNESS, 'bench_loop.h'),
+    join(CM, 'wamr', 'platform_internal.h'), fileURLToPath(import.meta.url)]) h.update(readFileSync(f));
   return h.digest('hex').slice(0, 16);
 }
 

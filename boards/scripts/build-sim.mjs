@@ -19,6 +19,8 @@ export const BIN = join(ENGINES, 'bin');
 export const SIM_ENGINES = ['wasm3', 'wamr-fast', 'wamr-classic'];
 const GLUE = join(ROOT, 'boards', 'glue');
 const SIM = join(ROOT, 'boards', 'sim');
+/** The drivers' shared --bench loop (boards/harness/bench_loop.c). */
+export const HARNESS = join(ROOT, 'boards', 'harness');
 
 /** wasm3 with its embedded-platform defaults (m3_config_platforms.h, ESP32 / Arduino section). */
 export const WASM3_FLAGS = [
@@ -48,7 +50,8 @@ function stampOf(engine, src) {
   h.update(engine);
   h.update(JSON.stringify(engine === 'wasm3' ? WASM3_FLAGS : WAMR_CMAKE));
   h.update(src);  // the source tree's path names its package version
-  hashFiles(h, [join(SIM, 'main.c'), join(SIM, 'CMakeLists.txt'), join(SIM, 'wamr.cmake'), ...readdirSync(GLUE).map((f) => join(GLUE, f)), fileURLToPath(import.meta.url)]);
+  hashFiles(h, [join(SIM, 'main.c'), join(SIM, 'CMakeLists.txt'), join(SIM, 'wamr.cmake'), ...readdirSync(GLUE).map((f) => join(GLUE, f)),
+    ...readdirSync(HARNESS).map((f) => join(HARNESS, f)), fileURLToPath(import.meta.url)]);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -101,7 +104,7 @@ export const buildWasm3 = (src, extra, flags, objDir, out) =>
   ccBuild([...wasm3Sources(src), ...extra], [...flags, '-w', `-I${src}`], objDir, out, ['-lm', '-pthread']);
 
 const buildSim = (src, engine, out) => engine === 'wasm3'
-  ? buildWasm3(src, [join(GLUE, 'moat_engine.c'), join(GLUE, 'moat_wasm3.c'), join(SIM, 'main.c')], [...WASM3_FLAGS, '-pthread', `-I${GLUE}`], join(ENGINES, 'build', 'wasm3'), out)
+  ? buildWasm3(src, [join(GLUE, 'moat_engine.c'), join(GLUE, 'moat_wasm3.c'), join(SIM, 'main.c'), join(HARNESS, 'bench_loop.c')], [...WASM3_FLAGS, '-pthread', `-I${GLUE}`, `-I${HARNESS}`], join(ENGINES, 'build', 'wasm3'), out)
   : cmakeWamr(SIM, 'moat-sim', src, engine, join(ENGINES, 'build', engine), out);
 
 /**

@@ -34,6 +34,7 @@
  *   Q                         exit
  */
 #include "moat_engine.h"
+#include "bench_loop.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,27 +300,7 @@ static int bench(long iterations, int respond, int nfiles, char **files) {
   uint8_t blank[MOAT_CONFIG_BYTES] = { 0 };
   moat_write(M, (uint32_t)moat_config_ptr(M), blank, sizeof blank);
   if (moat_init(M) < 0) { fprintf(stderr, "init failed\n"); return 1; }
-  int32_t slot = moat_open(M, bench_client, 0, 0);
-  uint32_t r[MOAT_R_WORDS], now = 0;
-  for (long it = 0; it < iterations; it++) {
-    for (int i = 0; i < nfiles; i++) {
-      if (moat_write_window(M, 0, req[i], len[i])) { fprintf(stderr, "%s: larger than the window\n", files[i]); return 1; }
-      uint32_t from = 0;
-      if (bench_client) now += 100;
-      for (;;) {
-        moat_feed(M, (uint32_t)slot, from, len[i], now);
-        moat_result(M, r);
-        if (r[MOAT_R_VERDICT] & (MOAT_ERROR | MOAT_CLOSE)) { fprintf(stderr, "%s: rejected (code %u)\n", files[i], r[MOAT_R_CODE]); return 1; }
-        if (r[MOAT_R_VERDICT] & MOAT_DONE) break;
-        if (r[MOAT_R_VERDICT] == MOAT_NEED_MORE) { fprintf(stderr, "%s: incomplete\n", files[i]); return 1; }
-        from = r[MOAT_R_CONSUMED];
-      }
-      if (respond && moat_respond(M, (uint32_t)slot, 200, 0, 0, 0, now) <= 0) { fprintf(stderr, "respond failed\n"); return 1; }
-    }
-  }
-  moat_close(M, (uint32_t)slot);
-  printf("%ld requests\n", iterations * nfiles);
-  return 0;
+  return moat_bench_loop(M, iterations, respond, nfiles, req, len, files, bench_client);
 }
 
 static int run(int argc, char **argv) {
