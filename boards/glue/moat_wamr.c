@@ -1,7 +1,8 @@
 /* moat_wamr.c: the Moat module in WAMR's interpreter (sources: the crate wamr-sys 0.1.1, which
  * carries wasm-micro-runtime/). Built twice by boards/scripts/build-sim.mjs: fast interpreter
- * (WAMR_BUILD_FAST_INTERP=1) and classic interpreter (=0); no AOT, no JIT, no WASI, libc-builtin only because this WAMR version cannot link without it,
- * software bounds checks (WAMR_DISABLE_HW_BOUND_CHECK=1, as on an MCU). boards/README.md has the table.
+ * (WAMR_BUILD_FAST_INTERP=1) and classic interpreter (=0), and by build-cortex-m.mjs (classic, bare
+ * metal); no AOT, no JIT, no WASI, software bounds checks (WAMR_DISABLE_HW_BOUND_CHECK=1, as on an
+ * MCU). boards/README.md has the table.
  *
  * WAMR takes all its memory from one pool the firmware reserves (MOAT_WAMR_POOL_BYTES, static), or
  * from the C library's malloc when that is 0 (the Cortex-M image, so its heap high-water mark counts
