@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from './fetch-engines.mjs';
 import { TRACKED_CLIENT } from './build-sim.mjs';
-import { buildCortexM, countQemu, imageFiles, mixFiles, printSizes, runRam, RAM_CONNECTIONS, RAM_PIECE, RAM_ROUNDS, RAM_TARGET } from './build-cortex-m.mjs';
+import { buildCortexM, countQemu, imageFiles, mixFiles, printSizes, runRam, RAM_CONNECTIONS, RAM_PIECE, RAM_ROUNDS, RAM_STACK_BUDGET, RAM_TARGET } from './build-cortex-m.mjs';
 
 const TARGET = 35_000;          // issue 5: at most 35,000 Thumb instructions per request inside wasm3
 const LOAD_TARGET = 2_000_000;  // issue 5: one-off load + compile at most 2 M instructions
@@ -99,7 +99,7 @@ async function measureImage(engine, { low, high, log }) {
       static_ram: ['interpreter', 'glue'].reduce((a, k) => a + (linked[k]?.data ?? 0) + (linked[k]?.bss ?? 0), 0),
       static_ram_note: '.data + .bss of interpreter and glue, outside the heap and not part of the target\'s heap peak + C stack',
       target: RAM_TARGET,
-      budget: { heap: img.heapBudget, stack: img.stackBudget, total: img.heapBudget + img.stackBudget },
+      budget: { heap: img.heapBudget, stack: RAM_STACK_BUDGET, total: img.heapBudget + RAM_STACK_BUDGET },
       budget_note: 'what test/cortex-m.test.ts enforces (the run on an image linked with a heap of exactly budget.heap)' +
         (m.heap_peak + m.stack <= RAM_TARGET ? '' : '; the target is not met: boards/README.md "RAM with 8 connections"'),
     },
@@ -117,9 +117,9 @@ export async function measure({ low = 50, high = 250, log = () => {} } = {}) {
   return { ...r, wamr_classic: w };
 }
 
-function summary(r, out = process.stdout) {
+function summary(r, rounds, out = process.stdout) {
   const ok = (v, t) => (v <= t ? 'ok' : 'OVER');
-  out.write(`${r.engine}: Thumb instructions per request (mix, slope ${RANGE.low}→${RANGE.high} rounds): feed + respond ${r.thumb_instructions_per_request}` +
+  out.write(`${r.engine}: Thumb instructions per request (mix, slope ${rounds.low}→${rounds.high} rounds): feed + respond ${r.thumb_instructions_per_request}` +
     ` (target ≤ ${TARGET}: ${ok(r.thumb_instructions_per_request, TARGET)}); feed only ${r.thumb_instructions_per_request_parse} (${ok(r.thumb_instructions_per_request_parse, TARGET)})\n` +
     `  one-off load + compile: ${r.one_off_instructions} instructions (target ≤ ${LOAD_TARGET}: ${ok(r.one_off_instructions, LOAD_TARGET)})\n` +
     `  tracked client (defense counters per request): feed + respond ${r.tracked_client.thumb_instructions_per_request}, feed only ${r.tracked_client.thumb_instructions_per_request_parse}, one-off ${r.tracked_client.one_off_instructions}\n` +
@@ -130,14 +130,12 @@ function summary(r, out = process.stdout) {
     ` total ${g.total} B (target ≤ ${g.target}: ${ok(g.total, g.target)}; budget ${g.budget.total}: ${ok(g.total, g.budget.total)}); static .data + .bss ${g.static_ram} B` +
     (g.all_compiled ? `; every function compiled at load: heap peak ${g.all_compiled.heap_peak} B (code ${g.all_compiled.compiled_code} B), C stack ${g.all_compiled.stack} B, total ${g.all_compiled.total} B` : '') + '\n');
 }
-const RANGE = { low: 50, high: 250 };
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  RANGE.low = arg('--low', 50); RANGE.high = arg('--high', 250);
-  measure({ ...RANGE, log: (m) => process.stderr.write(`cortex-m: ${m}\n`) }).then((r) => {
+  measure({ low: arg('--low', 50), high: arg('--high', 250), log: (m) => process.stderr.write(`cortex-m: ${m}\n`) }).then((r) => {
     for (const x of [r, r.wamr_classic]) {
       printSizes({ linked: x.sizes, elf: x.elf, compiled: {}, toolchain: `arm-none-eabi-gcc, ${x.engine}`, heap_bytes: x.heap_bytes });
-      summary(x);
+      summary(x, r.rounds);
     }
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
